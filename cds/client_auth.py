@@ -140,7 +140,8 @@ class JwksCache:
             try:
                 document = await self.fetch_json(source)
             except Exception as exc:  # any transport or parse failure means: not trusted now
-                raise AuthenticationError(f"JWKS at {source} could not be fetched: {type(exc).__name__}") from exc
+                reason = type(exc).__name__
+                raise AuthenticationError(f"JWKS at {source} could not be fetched: {reason}") from exc
         entry = _CachedKeys(_parse_jwks(document, source), time.monotonic())
         self._entries[source] = entry
         return entry
@@ -235,7 +236,9 @@ class ClientAuthenticator:
             raise AuthenticationError("no jku and no configured JWKS for this issuer")
         return pyjwk.key
 
-    async def _check_claims(self, issuer: TrustedIssuer, claims: Mapping[str, Any], now: float) -> VerifiedClient:
+    async def _check_claims(
+        self, issuer: TrustedIssuer, claims: Mapping[str, Any], now: float
+    ) -> VerifiedClient:
         leeway = self._policy.leeway_seconds
         iat = claims.get("iat")
         exp = claims.get("exp")

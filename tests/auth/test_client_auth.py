@@ -74,7 +74,9 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _auth(algorithms: frozenset[str] = frozenset({"ES384", "RS384"}), **issuer: Any) -> tuple[ClientAuthenticator, Fetcher]:
+def _auth(
+    algorithms: frozenset[str] = frozenset({"ES384", "RS384"}), **issuer: Any
+) -> tuple[ClientAuthenticator, Fetcher]:
     fetcher = Fetcher()
     trusted = TrustedIssuer(iss=ISS, jku_allowlist=(JKU,), **issuer)
     policy = AuthPolicy(issuers={ISS: trusted}, algorithms=algorithms)
