@@ -1,0 +1,93 @@
+"""Request limits: body size, JSON nesting depth, number of draft orders and resources.
+
+Applied before anything else reads a request, so a hostile or broken client costs little.
+Every violation is a :class:`LimitExceeded` naming the limit; the HTTP layer maps
+``body-size`` to 413 and the others to 400, each with an OperationOutcome.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_json_depth: int = 48
+    max_draft_orders: int = 50
+    max_resources: int = 5000
+    time_budget_seconds: float = 4.0
+
+
+class LimitExceeded(Exception):
+    """A request is over one of the configured limits."""
+
+    def __init__(self, limit: str, message: str) -> None:
+        self.limit = limit
+        super().__init__(message)
+
+
+class MalformedJson(ValueError):
+    """The body is not JSON (or not a JSON object where one is required)."""
+
+
+def parse_json_body(raw: bytes, limits: RequestLimits) -> dict[str, Any]:
+    """Parse a request body as a JSON object within the size and depth limits."""
+    if len(raw) > limits.max_body_bytes:
+        raise LimitExceeded(
+            "body-size", f"request body of {len(raw)} bytes exceeds the limit of {limits.max_body_bytes}"
+        )
+    if _bracket_depth(raw) > limits.max_json_depth:
+        raise LimitExceeded("json-depth", f"JSON nesting exceeds the limit of {limits.max_json_depth}")
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedJson(f"request body is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise MalformedJson("request body must be a JSON object")
+    return value
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def _bracket_depth(raw: bytes) -> int:
+    """Deepest nesting of [ and { outside strings (strings removed by a C-speed regex first)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub(b"", raw)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
+def count_resources(value: Any) -> int:
+    """Number of FHIR resources (objects with a resourceType) in a parsed JSON value."""
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "resourceType" in item:
+                count += 1
+            stack.extend(v for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, dict | list))
+    return count
+
+
+def check_counts(draft_orders: int, resources: int, limits: RequestLimits) -> None:
+    if draft_orders > limits.max_draft_orders:
+        raise LimitExceeded(
+            "draft-orders", f"{draft_orders} draft orders exceed the limit of {limits.max_draft_orders}"
+        )
+    if resources > limits.max_resources:
+        raise LimitExceeded("resources", f"{resources} resources exceed the limit of {limits.max_resources}")
