@@ -37,11 +37,18 @@ HUGE_ENTRIES = 20000
 
 def _bundle(base: str, entries: list[dict[str, Any]], next_url: str | None = None) -> dict[str, Any]:
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": len(entries)}
+
     if entries:
-        bundle["entry"] = [{"fullUrl": f"{base}/{e['resourceType']}/{e['id']}", "resource": e} for e in entries]
+        bundle["entry"] = [
+            {"fullUrl": f"{base}/{e['resourceType']}/{e['id']}", "resource": e} for e in entries
+        ]
     if next_url:
         bundle["link"] = [{"relation": "next", "url": next_url}]
     return bundle
+
+
+def _outcome(code: str, severity: str = "error") -> dict[str, Any]:
+    return {"resourceType": "OperationOutcome", "issue": [{"severity": severity, "code": code}]}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -75,12 +82,11 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(SLOW_SECONDS)
             self._json(200, _bundle(base, []))
         elif fault == "error500":
-            outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "fatal", "code": "exception"}]}
-            self._json(500, outcome)
+            self._json(500, _outcome("exception", "fatal"))
         elif fault == "unauthorized":
-            self._json(401, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login"}]})
+            self._json(401, _outcome("login"))
         elif fault == "forbidden":
-            self._json(403, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden"}]})
+            self._json(403, _outcome("forbidden"))
         elif fault == "malformed":
             data = b'{"resourceType": "Bundle", "entry": [ {"resource": '
             self.send_response(200)
@@ -92,12 +98,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, [1, 2, 3])
         elif fault == "endless-pages":
             page = int(dict(p.partition("=")[::2] for p in query.split("&") if p).get("page", "0") or 0)
-            resource = {"resourceType": "Observation", "id": f"obs-{page}", "status": "final",
-                        "code": {"text": "noise"}}
+            resource = {
+                "resourceType": "Observation",
+                "id": f"obs-{page}",
+                "status": "final",
+                "code": {"text": "noise"},
+            }
             self._json(200, _bundle(base, [resource], f"{base}/{rest}?page={page + 1}"))
         elif fault == "huge":
-            entries = [{"resourceType": "Observation", "id": f"o{i}", "status": "final", "code": {"text": "x"}}
-                       for i in range(HUGE_ENTRIES)]
+            entries = [
+                {"resourceType": "Observation", "id": f"o{i}", "status": "final", "code": {"text": "x"}}
+                for i in range(HUGE_ENTRIES)
+            ]
             self._json(200, _bundle(base, entries))
         elif fault == "drip":
             data = json.dumps(_bundle(base, [])).encode()
@@ -110,10 +122,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 time.sleep(DRIP_INTERVAL)
         elif fault == "reset":
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            linger = b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
             self.connection.close()
         else:
-            self._json(404, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]})
+            self._json(404, _outcome("not-found"))
 
 
 @contextmanager
