@@ -1,0 +1,257 @@
+"""FHIR data as CQL runtime values: :class:`FhirNode` wraps a FHIR JSON object (a resource or a
+complex element) and reads its elements with the R4 model's types.
+
+Reading an element (:meth:`FhirNode.get`):
+
+* a primitive becomes a System value (``string``/``code``/``uri``… → ``str``, ``boolean`` →
+  ``bool``, ``integer`` → ``int``, ``decimal`` → ``Decimal``, ``date`` → ``Date``,
+  ``dateTime``/``instant`` → ``DateTime``, ``time`` → ``Time``);
+* a complex element becomes a ``FhirNode`` of its type (a backbone element is typed by its path,
+  ``"Observation.component"``; a ``Resource``-typed element by its ``resourceType``);
+* a choice element (``value``) reads whichever ``value[x]`` property is present;
+* a repeating element becomes a Python list; an absent element is ``None`` (``[]`` for a list).
+
+:func:`to_system` applies the FHIRHelpers 4.0.1 conversions (Quantity and its specialisations →
+Quantity, Coding → Code, CodeableConcept → Concept, Period → Interval<DateTime>, Range →
+Interval<Quantity>, Ratio → Ratio).
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from cds.cql.errors import CqlRuntimeError
+from cds.cql.model import fhir_model, system_types
+from cds.cql.runtime.clinical import Code, Concept
+
+QUANTITY_TYPES = frozenset(
+    {"Quantity", "Age", "Duration", "Count", "Distance", "SimpleQuantity", "MoneyQuantity"}
+)
+UCUM = "http://unitsofmeasure.org"
+CALENDAR_UNITS_SYSTEM = "http://hl7.org/fhirpath/CodeSystem/calendar-units"
+_CALENDAR_UNITS = {
+    "ms": "millisecond", "s": "second", "min": "minute", "h": "hour",
+    "d": "day", "wk": "week", "mo": "month", "a": "year",
+}  # fmt: skip
+
+
+class FhirNode:
+    """A FHIR resource or complex element: ``type_name`` (FHIR type, without ``FHIR.``),
+    ``data`` (its JSON object) and ``resource`` (the enclosing resource; a resource is its own)."""
+
+    __slots__ = ("type_name", "data", "resource")
+
+    def __init__(self, type_name: str, data: dict[str, Any], resource: FhirNode | None = None) -> None:
+        self.type_name = type_name.removeprefix("FHIR.")
+        self.data = data
+        self.resource = resource if resource is not None else (self if "resourceType" in data else None)
+
+    @classmethod
+    def of_resource(cls, data: dict[str, Any]) -> FhirNode:
+        """Wrap a resource's JSON (its type from ``resourceType``)."""
+        rtype = data.get("resourceType")
+        if not isinstance(rtype, str):
+            raise CqlRuntimeError("a FHIR resource must have a resourceType")
+        return cls(rtype, data)
+
+    def get(self, name: str) -> Any:
+        """The element ``name`` as a runtime value (see the module docstring)."""
+        plan = _plan(self.type_name, name)
+        for prop, fhir_type, is_list in plan:
+            raw = self.data.get(prop)
+            if raw is None:
+                continue
+            if is_list:
+                items = raw if isinstance(raw, list) else [raw]
+                return [self._wrap(fhir_type, item) for item in items if item is not None]
+            return self._wrap(fhir_type, raw)
+        return [] if plan and plan[0][2] else None
+
+    def primitive_element(self, name: str) -> Any:
+        """The ``_name`` object of a primitive (its ``id`` and ``extension``), as an Element."""
+        raw = self.data.get("_" + name)
+        if isinstance(raw, list):
+            return [FhirNode("Element", item, self.resource) if item else None for item in raw]
+        return FhirNode("Element", raw, self.resource) if isinstance(raw, dict) else None
+
+    def _wrap(self, fhir_type: str, raw: Any) -> Any:
+        if fhir_type in system_types.FHIR_PRIMITIVE_TO_SYSTEM or fhir_type.startswith("System."):
+            return primitive_to_system(fhir_type, raw)
+        if not isinstance(raw, dict):
+            raise CqlRuntimeError(f"FHIR {fhir_type} value must be a JSON object, not {raw!r}")
+        if fhir_type == "Resource" or fhir_type == "DomainResource":
+            return FhirNode.of_resource(raw)
+        return FhirNode(fhir_type, raw, self.resource)
+
+    def reference(self) -> str | None:
+        """``Type/id`` of the enclosing resource (for evidence), or None without an id."""
+        res = self.resource
+        if res is None:
+            return None
+        rid = res.data.get("id")
+        return f"{res.type_name}/{rid}" if isinstance(rid, str) else None
+
+    def is_a(self, type_name: str) -> bool:
+        """CQL ``is``: the node's type is ``type_name`` or derives from it."""
+        return fhir_model.is_subtype(self.type_name, type_name)
+
+    def cql_equal(self, other: object) -> bool | None:
+        if not isinstance(other, FhirNode):
+            return False
+        return self.type_name == other.type_name and self.data == other.data
+
+    def cql_equivalent(self, other: object) -> bool:
+        return self.cql_equal(other) is True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FhirNode) and (self.type_name, self.data) == (other.type_name, other.data)
+
+    def __hash__(self) -> int:
+        return hash((self.type_name, self.data.get("id")))
+
+    def __repr__(self) -> str:
+        ref = self.reference()
+        return f"FhirNode({self.type_name}{', ' + ref if ref else ''})"
+
+
+@lru_cache(maxsize=4096)
+def _plan(type_name: str, name: str) -> tuple[tuple[str, str, bool], ...]:
+    """How to read ``type_name.name``: the JSON properties to try with their types."""
+    info = fhir_model.element(type_name, name)
+    choices = fhir_model.choice_suffixes(type_name, name)
+    if choices:
+        return tuple((prop, t, False) for prop, t in choices)
+    return ((name, info.types[0], info.is_list),)
+
+
+def _parse_temporal(fhir_type: str, text: str) -> Any:
+    from cds.cql.runtime import temporal
+
+    parser_name = {"date": "parse_date", "time": "parse_time"}.get(fhir_type, "parse_datetime")
+    parser: Callable[[str], Any] = getattr(temporal, parser_name)
+    return parser(text)
+
+
+def primitive_to_system(fhir_type: str, raw: Any) -> Any:
+    """A FHIR primitive's JSON value as the System value of its type."""
+    system = fhir_model.system_type_of(fhir_type)
+    if system == "System.String":
+        if not isinstance(raw, str):
+            raise CqlRuntimeError(f"FHIR {fhir_type} value must be a string, not {raw!r}")
+        return raw
+    if system == "System.Boolean":
+        if not isinstance(raw, bool):
+            raise CqlRuntimeError(f"FHIR boolean value must be true or false, not {raw!r}")
+        return raw
+    if system in ("System.Integer", "System.Long"):
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise CqlRuntimeError(f"FHIR {fhir_type} value must be an integer, not {raw!r}")
+        return raw
+    if system == "System.Decimal":
+        if isinstance(raw, decimal.Decimal):
+            return raw
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise CqlRuntimeError(f"FHIR decimal value must be a number, not {raw!r}")
+        try:
+            return decimal.Decimal(repr(raw) if isinstance(raw, float) else raw)
+        except decimal.InvalidOperation as exc:
+            raise CqlRuntimeError(f"FHIR decimal value {raw!r} is not a number") from exc
+    if system in ("System.Date", "System.DateTime", "System.Time"):
+        if not isinstance(raw, str):
+            raise CqlRuntimeError(f"FHIR {fhir_type} value must be a string, not {raw!r}")
+        return _parse_temporal(fhir_type, raw)
+    raise CqlRuntimeError(f"no System type for the FHIR primitive {fhir_type!r}")
+
+
+def to_quantity(node: FhirNode, *, ignore_comparator: bool = False) -> Any:
+    """FHIRHelpers ToQuantity: a System Quantity (UCUM or calendar units; no comparator)."""
+    from cds.cql.runtime.quantity import Quantity
+
+    value = node.get("value")
+    if value is None:
+        return None
+    if node.data.get("comparator") is not None and not ignore_comparator:
+        raise CqlRuntimeError(
+            "FHIR Quantity value has a comparator and cannot be converted to a System.Quantity value."
+        )
+    system = node.data.get("system")
+    if system is not None and system not in (UCUM, CALENDAR_UNITS_SYSTEM):
+        raise CqlRuntimeError(
+            f"Invalid FHIR Quantity code: {node.data.get('unit')} ({system}|{node.data.get('code')})"
+        )
+    unit = node.data.get("code") or node.data.get("unit") or "1"
+    return Quantity(value, _CALENDAR_UNITS.get(unit, unit))
+
+
+def to_code(node: FhirNode) -> Code:
+    """FHIRHelpers ToCode (Coding → Code)."""
+    d = node.data
+    return Code(d.get("code"), d.get("system"), d.get("version"), d.get("display"))
+
+
+def to_concept(node: FhirNode) -> Concept:
+    """FHIRHelpers ToConcept (CodeableConcept → Concept)."""
+    codings = node.data.get("coding") or []
+    codes = tuple(to_code(FhirNode("Coding", c, node.resource)) for c in codings if isinstance(c, dict))
+    return Concept(codes, node.data.get("text"))
+
+
+def to_interval(node: FhirNode) -> Any:
+    """FHIRHelpers ToInterval of a Period (Interval<DateTime>; open low when start is absent),
+    a Range (Interval<Quantity>) or a Quantity with a comparator (half-bounded interval)."""
+    from cds.cql.runtime.interval import Interval
+
+    if node.type_name == "Period":
+        start, end = node.get("start"), node.get("end")
+        return Interval(start, end, start is not None, True)
+    if node.type_name == "Range":
+        low, high = node.get("low"), node.get("high")
+        return Interval(
+            None if low is None else to_quantity(low), None if high is None else to_quantity(high), True, True
+        )
+    if node.type_name in QUANTITY_TYPES:
+        q = to_quantity(node, ignore_comparator=True)
+        comparator = node.data.get("comparator")
+        if comparator == "<":
+            return Interval(None, q, True, False)
+        if comparator == "<=":
+            return Interval(None, q, True, True)
+        if comparator == ">=":
+            return Interval(q, None, True, True)
+        if comparator == ">":
+            return Interval(q, None, False, True)
+        q = to_quantity(node)
+        return Interval(q, q, True, True)
+    raise CqlRuntimeError(f"FHIRHelpers.ToInterval does not apply to FHIR {node.type_name}")
+
+
+def to_ratio(node: FhirNode) -> Any:
+    """FHIRHelpers ToRatio."""
+    from cds.cql.runtime.quantity import Ratio
+
+    num, den = node.get("numerator"), node.get("denominator")
+    return Ratio(None if num is None else to_quantity(num), None if den is None else to_quantity(den))
+
+
+def to_system(value: Any) -> Any:
+    """Apply the implicit FHIRHelpers conversion to a value whose FHIR type is known only at run
+    time (lists element-wise); values without a conversion are returned unchanged."""
+    if isinstance(value, list):
+        return [to_system(v) for v in value]
+    if not isinstance(value, FhirNode):
+        return value
+    t = value.type_name
+    if t in QUANTITY_TYPES:
+        return to_quantity(value)
+    if t == "Coding":
+        return to_code(value)
+    if t == "CodeableConcept":
+        return to_concept(value)
+    if t in ("Period", "Range"):
+        return to_interval(value)
+    if t == "Ratio":
+        return to_ratio(value)
+    return value
