@@ -32,7 +32,7 @@ QUANTITY_TYPES = frozenset(
 )
 UCUM = "http://unitsofmeasure.org"
 CALENDAR_UNITS_SYSTEM = "http://hl7.org/fhirpath/CodeSystem/calendar-units"
-_CALENDAR_UNITS = {
+CALENDAR_UNITS = {
     "ms": "millisecond", "s": "second", "min": "minute", "h": "hour",
     "d": "day", "wk": "week", "mo": "month", "a": "year",
 }  # fmt: skip
@@ -183,7 +183,7 @@ def to_quantity(node: FhirNode, *, ignore_comparator: bool = False) -> Any:
             f"Invalid FHIR Quantity code: {node.data.get('unit')} ({system}|{node.data.get('code')})"
         )
     unit = node.data.get("code") or node.data.get("unit") or "1"
-    return Quantity(value, _CALENDAR_UNITS.get(unit, unit))
+    return Quantity(value, CALENDAR_UNITS.get(unit, unit))
 
 
 def to_code(node: FhirNode) -> Code:
