@@ -168,8 +168,6 @@ def primitive_to_system(fhir_type: str, raw: Any) -> Any:
 
 def to_quantity(node: FhirNode, *, ignore_comparator: bool = False) -> Any:
     """FHIRHelpers ToQuantity: a System Quantity (UCUM or calendar units; no comparator)."""
-    from cds.cql.runtime.quantity import Quantity
-
     value = node.get("value")
     if value is None:
         return None
@@ -182,6 +180,8 @@ def to_quantity(node: FhirNode, *, ignore_comparator: bool = False) -> Any:
         raise CqlRuntimeError(
             f"Invalid FHIR Quantity code: {node.data.get('unit')} ({system}|{node.data.get('code')})"
         )
+    from cds.cql.runtime.quantity import Quantity
+
     unit = node.data.get("code") or node.data.get("unit") or "1"
     return Quantity(value, CALENDAR_UNITS.get(unit, unit))
 
