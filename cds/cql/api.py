@@ -1,0 +1,199 @@
+"""The public face of the engine: load (parse + compile) a CQL library once, evaluate it many
+times.
+
+```python
+lib = load_library(Path("cql/DLIMedicalNecessity.cql"), terminology=FolderTerminology(dir))
+result = lib.evaluate(resources, parameters={"Order": order_json}, now=datetime.now(UTC))
+result["Outcome"]; result.values
+```
+
+``load_library`` raises :class:`~cds.cql.errors.CqlLoadError` listing every problem (syntax,
+resolution, types, unsupported constructs, unknown value sets). ``include`` resolves to the
+native FHIRHelpers 4.0.1 or to ``<Name>.cql`` / ``<Name>-<version>.cql`` in ``library_dirs``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cds.cql.data.memory import InMemoryRetriever
+from cds.cql.data.retriever import Retriever
+from cds.cql.errors import CqlError, CqlLoadError, CqlRuntimeError
+from cds.cql.model.fhirhelpers import NativeLibrary, native_library
+from cds.cql.runtime.fhir import FhirNode, primitive_to_system
+from cds.cql.terminology.provider import TerminologyProvider
+
+
+@dataclass(frozen=True)
+class CqlLiteral:
+    """A parameter value given as CQL text (``@2024-01-01``, ``10 'mg'``, ``{1, 2}``)."""
+
+    text: str
+
+
+class LibraryResolver:
+    """Finds included libraries for the compiler: native ones first, then CQL files."""
+
+    def __init__(self, library_dirs: Sequence[Path], terminology: TerminologyProvider | None) -> None:
+        self.library_dirs = [Path(d) for d in library_dirs]
+        self.terminology = terminology
+        self._compiled: dict[tuple[str, str | None], Any] = {}
+        self._loading: set[tuple[str, str | None]] = set()
+
+    def resolve(self, name: str, version: str | None) -> NativeLibrary | Any:
+        """The library ``name`` (at ``version``): a NativeLibrary or a compiled CQL library."""
+        native = native_library(name, version)
+        if native is not None:
+            return native
+        key = (name, version)
+        if key in self._compiled:
+            return self._compiled[key]
+        if key in self._loading:
+            raise CqlLoadError([CqlError(f"library {name} includes itself (directly or not)")])
+        path = self._find(name, version)
+        self._loading.add(key)
+        try:
+            compiled = _compile(_parse(path.read_text(encoding="utf-8"), str(path)), self)
+        finally:
+            self._loading.discard(key)
+        self._compiled[key] = compiled
+        return compiled
+
+    def _find(self, name: str, version: str | None) -> Path:
+        names = ([f"{name}-{version}.cql"] if version else []) + [f"{name}.cql"]
+        for folder in self.library_dirs:
+            for file in names:
+                if (folder / file).is_file():
+                    return folder / file
+        where = ", ".join(str(d) for d in self.library_dirs) or "no library folder"
+        raise CqlLoadError([CqlError(f"included library {name} version {version!r} not found in {where}")])
+
+
+def _parse(text: str, source_name: str | None) -> Any:
+    from cds.cql.syntax import parse_library
+
+    return parse_library(text, source_name=source_name)
+
+
+def _compile(library_ast: Any, resolver: LibraryResolver) -> Any:
+    from cds.cql.compiler import compile_library
+
+    return compile_library(library_ast, resolver=resolver)
+
+
+def _read_source(source: str | Path) -> tuple[str, str | None]:
+    if isinstance(source, Path):
+        return source.read_text(encoding="utf-8"), str(source)
+    if "\n" not in source and source.endswith(".cql") and Path(source).is_file():
+        return Path(source).read_text(encoding="utf-8"), source
+    return source, None
+
+
+def load_library(
+    source: str | Path,
+    *,
+    library_dirs: Sequence[Path] = (),
+    terminology: TerminologyProvider | None = None,
+) -> Library:
+    """Parse and compile a library (CQL text, or a path to a ``.cql`` file)."""
+    text, name = _read_source(source)
+    resolver = LibraryResolver(library_dirs, terminology)
+    try:
+        compiled = _compile(_parse(text, name), resolver)
+    except CqlLoadError:
+        raise
+    except CqlError as exc:
+        raise CqlLoadError([exc]) from exc
+    return Library(compiled, terminology)
+
+
+class EvaluationResult:
+    """The values of a library's public expression defines: ``result["Name"]`` or
+    ``result.values`` (a dict, in library order). An unknown name raises KeyError."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+class Library:
+    """A compiled library, ready to evaluate against one patient's data."""
+
+    def __init__(self, compiled: Any, terminology: TerminologyProvider | None) -> None:
+        self.compiled = compiled
+        self.terminology = terminology
+
+    @property
+    def expression_names(self) -> list[str]:
+        """Public expression defines (not functions), in library order."""
+        return list(self.compiled.expression_names())
+
+    def evaluate(
+        self,
+        data: Retriever | Iterable[dict[str, Any]],
+        *,
+        parameters: Mapping[str, object] | None = None,
+        now: dt.datetime,
+    ) -> EvaluationResult:
+        """Evaluate every public expression define; the Patient context value is the data's
+        patient. Raises CqlRuntimeError (fail closed) when any define cannot be evaluated."""
+        from cds.cql.compiler.context import EvaluationContext
+
+        retriever = data if isinstance(data, Retriever) else InMemoryRetriever(data)
+        if isinstance(retriever, InMemoryRetriever):
+            retriever.with_terminology(self.terminology)
+        params = {name: self._parameter(value) for name, value in (parameters or {}).items()}
+        context = EvaluationContext(
+            retriever=retriever,
+            terminology=self.terminology,
+            parameters=params,
+            now=python_datetime_to_cql(now),
+            context_values={"Patient": retriever.patient()},
+        )
+        return EvaluationResult(
+            {name: self.compiled.evaluate(name, context) for name in self.expression_names}
+        )
+
+    def _parameter(self, value: object) -> Any:
+        return parameter_value(value, self.terminology)
+
+
+def python_datetime_to_cql(value: dt.datetime) -> Any:
+    """A timezone-aware Python datetime as a CQL DateTime (millisecond precision)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise CqlRuntimeError("the evaluation time must be timezone-aware")
+    return primitive_to_system("dateTime", value.isoformat(timespec="milliseconds"))
+
+
+def parameter_value(value: object, terminology: TerminologyProvider | None = None) -> Any:
+    """A parameter given as a Python value, a CQL literal or FHIR JSON, as a runtime value."""
+    if isinstance(value, CqlLiteral):
+        lib = load_library(f'library ParameterValue\ndefine "Value": {value.text}\n', terminology=terminology)
+        return lib.evaluate([], now=dt.datetime.now(dt.UTC))["Value"]
+    if isinstance(value, dict) and "resourceType" in value:
+        return FhirNode.of_resource(value)
+    if isinstance(value, list | tuple):
+        return [parameter_value(v, terminology) for v in value]
+    if isinstance(value, float):
+        return decimal.Decimal(repr(value))
+    if isinstance(value, dt.datetime):
+        return python_datetime_to_cql(value)
+    if isinstance(value, dt.date):
+        return primitive_to_system("date", value.isoformat())
+    return value
