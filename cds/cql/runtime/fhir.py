@@ -59,7 +59,10 @@ class FhirNode:
 
     def get(self, name: str) -> Any:
         """The element ``name`` as a runtime value (see the module docstring)."""
-        plan = _plan(self.type_name, name)
+        try:
+            plan = _plan(self.type_name, name)
+        except fhir_model.FhirModelError as exc:
+            raise CqlRuntimeError(exc.message) from exc
         for prop, fhir_type, is_list in plan:
             raw = self.data.get(prop)
             if raw is None:

@@ -116,3 +116,8 @@ def test_structural_equality() -> None:
     c = FhirNode("Coding", {"system": "s", "code": "d"})
     assert a.cql_equal(b) is True and a.cql_equivalent(b)
     assert a.cql_equal(c) is False and a.cql_equal("c") is False
+
+
+def test_unknown_element_at_run_time() -> None:
+    with pytest.raises(CqlRuntimeError, match="no element 'nonsense'"):
+        node().get("nonsense")
