@@ -73,6 +73,22 @@ class FhirNode:
             return self._wrap(fhir_type, raw)
         return [] if plan and plan[0][2] else None
 
+    def get_choice(self, name: str, type_name: str) -> Any:
+        """``(node.name as FHIR.type)``: the choice element read only if it has that type (the
+        ``value[x]`` property of that type), else None. A non-choice element is read when its
+        type is ``type_name`` or derives from it."""
+        want = type_name.removeprefix("FHIR.")
+        choices = fhir_model.choice_suffixes(self.type_name, name)
+        if not choices:
+            value = self.get(name)
+            return value if value_is(value, want) else None
+        for prop, fhir_type in choices:
+            if fhir_type == want or fhir_model.is_subtype(fhir_type, want):
+                raw = self.data.get(prop)
+                if raw is not None:
+                    return self._wrap(fhir_type, raw)
+        return None
+
     def primitive_element(self, name: str) -> Any:
         """The ``_name`` object of a primitive (its ``id`` and ``extension``), as an Element."""
         raw = self.data.get("_" + name)
@@ -258,3 +274,48 @@ def to_system(value: Any) -> Any:
     if t == "Ratio":
         return to_ratio(value)
     return value
+
+
+_SYSTEM_CLASS_NAMES = {
+    "Date": "System.Date",
+    "DateTime": "System.DateTime",
+    "Time": "System.Time",
+    "Quantity": "System.Quantity",
+    "Ratio": "System.Ratio",
+}
+
+
+def runtime_system_type(value: Any) -> str | None:
+    """The System type of a runtime value (None for null, FHIR nodes, lists, tuples)."""
+    if isinstance(value, bool):
+        return "System.Boolean"
+    if isinstance(value, int):
+        from cds.cql.runtime.values import Long
+
+        return "System.Long" if isinstance(value, Long) else "System.Integer"
+    if isinstance(value, decimal.Decimal):
+        return "System.Decimal"
+    if isinstance(value, str):
+        return "System.String"
+    if isinstance(value, Code):
+        return "System.Code"
+    if isinstance(value, Concept):
+        return "System.Concept"
+    return _SYSTEM_CLASS_NAMES.get(type(value).__name__)
+
+
+def value_is(value: Any, type_name: str) -> bool:
+    """CQL ``is`` for a FHIR type on a runtime value: a FhirNode by its type hierarchy; a System
+    value (a FHIR primitive already read) when the FHIR primitive's System type is its type
+    (``true is FHIR.boolean``; a String is any string-valued primitive: string, code, uri...)."""
+    if value is None:
+        return False
+    want = type_name.removeprefix("FHIR.")
+    if isinstance(value, FhirNode):
+        return fhir_model.is_subtype(value.type_name, want)
+    system = runtime_system_type(value)
+    if system is None:
+        return False
+    if want.startswith("System."):
+        return system == want or want == "System.Any"
+    return fhir_model.system_type_of(want) == system

@@ -121,3 +121,22 @@ def test_structural_equality() -> None:
 def test_unknown_element_at_run_time() -> None:
     with pytest.raises(CqlRuntimeError, match="no element 'nonsense'"):
         node().get("nonsense")
+
+
+def test_get_choice_reads_only_the_named_type() -> None:
+    n = node()
+    quantity = n.get_choice("value", "FHIR.Quantity")
+    assert isinstance(quantity, FhirNode) and quantity.type_name == "Quantity"
+    assert n.get_choice("value", "FHIR.string") is None
+    assert n.get_choice("code", "CodeableConcept") is not None and n.get_choice("code", "Coding") is None
+    assert n.get("component")[0].get_choice("value", "string") == "mixed"
+
+
+def test_value_is_for_fhir_types() -> None:
+    from cds.cql.runtime.fhir import value_is
+
+    assert value_is(True, "FHIR.boolean") and not value_is(True, "FHIR.integer")
+    assert value_is("x", "FHIR.code") and value_is(3, "FHIR.integer") and not value_is(3, "FHIR.decimal")
+    assert value_is(Decimal("1.5"), "FHIR.decimal") and value_is(Decimal("1.5"), "System.Decimal")
+    assert value_is(node().get("value"), "FHIR.Quantity") and not value_is(node().get("value"), "FHIR.Age")
+    assert value_is(node(), "FHIR.Resource") and not value_is(None, "FHIR.string")
