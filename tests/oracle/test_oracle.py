@@ -72,7 +72,7 @@ def reference_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
 def our_library() -> Any:
     from cds.cql.api import load_library
 
-    from cds.cql.terminology import FolderTerminology
+    from cds.cql.terminology.folder import FolderTerminology
 
     return load_library(LIBRARY, terminology=FolderTerminology(VALUESETS))
 
