@@ -29,7 +29,6 @@ QURL = "http://localhost:8080/fhir/Questionnaire/dli-cp-mp-101"
 
 def ours(iterations: int) -> dict[str, float | str]:
     from cds.cql.api import load_library
-
     from cds.cql.terminology.folder import FolderTerminology
 
     start = time.perf_counter()

@@ -1,0 +1,146 @@
+"""Benchmark: the whole order-sign path over HTTP, with a 40-resource record in prefetch.
+
+Measures, in one run: single-request latency (sequential requests on one keep-alive
+connection) and throughput at 10 connections with 1 and 2 workers (wrk, from Debian's package),
+beside the discovery endpoint (routing, JSON rule, no evaluation) as a floor.
+Targets (issue 3): ≥ 1,000 req/s on 2 workers, p50 ≤ 3 ms for a single request.
+
+Run: ``.venv/bin/python -m benchmarks.service [SECONDS]`` (installs wrk with apt-get if missing).
+Loopback only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from benchmarks.record40 import record40
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICE = "/cds-services/dli-order-sign"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(workers: int, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    env = dict(
+        os.environ, DLI_CDS_DATABASE_URL=f"sqlite:///{workdir}/bench.sqlite3", DLI_CDS_LOG_LEVEL="warning"
+    )
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "dli-cds"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("the service did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _latency(port: int, body: bytes, n: int = 400) -> tuple[float, float]:
+    times = []
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", headers={"Content-Type": "application/json"}
+    ) as client:
+        for _ in range(50):
+            client.post(SERVICE, content=body).raise_for_status()
+        for _ in range(n):
+            start = time.perf_counter()
+            client.post(SERVICE, content=body).raise_for_status()
+            times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.9)]
+
+
+def _wrk(port: int, path: str, body: bytes | None, seconds: int, workdir: Path) -> float:
+    script = workdir / "post.lua"
+    if body is not None:
+        (workdir / "body.json").write_bytes(body)
+        script.write_text(
+            'local f = io.open("' + str(workdir / "body.json") + '", "rb")\n'
+            'wrk.method = "POST"\nwrk.body = f:read("*a")\nf:close()\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+        )
+    cmd = ["wrk", "-t2", "-c10", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"]
+    if body is not None:
+        cmd[1:1] = ["-s", str(script)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise RuntimeError(f"{non2xx.group(1)} error responses under load")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def main() -> None:
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    _, _, request = record40()
+    body = json.dumps(request).encode()
+    print(f"request: {len(body)} bytes, 40 resources in prefetch, 1 DLI order; wrk -c10 for {seconds} s")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for workers in (1, 2):
+            port = _free_port()
+            proc = _start(workers, port, workdir)
+            try:
+                if workers == 1:
+                    p50, p90 = _latency(port, body)
+                    print(
+                        f"single request (1 worker): p50 {p50:.2f} ms, p90 {p90:.2f} ms (target p50 ≤ 3 ms)"
+                    )
+                floor = _wrk(port, "/cds-services", None, seconds, workdir)
+                rps = _wrk(port, SERVICE, body, seconds, workdir)
+                print(
+                    f"{workers} worker(s): order-sign {rps:.0f} req/s; "
+                    f"discovery (no evaluation) {floor:.0f} req/s"
+                )
+            finally:
+                _stop(proc)
+    print("target: ≥ 1,000 req/s on 2 workers")
+
+
+if __name__ == "__main__":
+    main()
