@@ -19,7 +19,6 @@ Every node carries ``line`` and ``column`` (1-based) of its first token. Node ki
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(slots=True)
@@ -57,7 +56,7 @@ class ChoiceType(Node):
     choices: list[TypeSpec]
 
 
-TypeSpec = Union[NamedType, ListType, IntervalType, TupleType, ChoiceType]
+TypeSpec = NamedType | ListType | IntervalType | TupleType | ChoiceType
 
 
 # ---------------------------------------------------------------------------- expressions
@@ -302,11 +301,32 @@ class Query(Node):
     sort: list[SortItem] | None = None
 
 
-Expr = Union[
-    Literal, QuantityLit, RatioLit, Identifier, Member, Call, Index, Unary, Binary, TypeOp, Convert, Between,
-    DurationBetween, Timing, If, Case, ListSelector, IntervalSelector, TupleSelector, InstanceSelector,
-    CodeSelector, ConceptSelector, Retrieve, Query,
-]
+Expr = (
+    Literal
+    | QuantityLit
+    | RatioLit
+    | Identifier
+    | Member
+    | Call
+    | Index
+    | Unary
+    | Binary
+    | TypeOp
+    | Convert
+    | Between
+    | DurationBetween
+    | Timing
+    | If
+    | Case
+    | ListSelector
+    | IntervalSelector
+    | TupleSelector
+    | InstanceSelector
+    | CodeSelector
+    | ConceptSelector
+    | Retrieve
+    | Query
+)
 
 
 # ---------------------------------------------------------------------------- declarations
