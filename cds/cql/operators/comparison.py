@@ -1,0 +1,181 @@
+"""Comparison and equality (CQL 1.5 §9.3 "Comparison Operators"): Equal, NotEqual, Equivalent,
+Less, Greater, LessOrEqual, GreaterOrEqual over every type, with null semantics. Class values
+answer through their ``cql_equal``/``cql_equivalent``/``cql_compare`` methods."""
+
+from __future__ import annotations
+
+import decimal
+from typing import Any
+
+from cds.cql.operators.registry import operator
+from cds.cql.runtime.values import Tuple
+
+_NUMBER = (int, decimal.Decimal)
+
+
+def _promote(a: Any, b: Any) -> tuple[Any, Any]:
+    from cds.cql.runtime.quantity import Quantity
+    from cds.cql.runtime.temporal import Date, DateTime
+
+    if isinstance(a, decimal.Decimal) and isinstance(b, int) and not isinstance(b, bool):
+        return a, decimal.Decimal(b)
+    if isinstance(b, decimal.Decimal) and isinstance(a, int) and not isinstance(a, bool):
+        return decimal.Decimal(a), b
+    if isinstance(a, Date) and isinstance(b, DateTime):
+        return a.to_datetime(), b
+    if isinstance(b, Date) and isinstance(a, DateTime):
+        return a, b.to_datetime()
+    if isinstance(a, Quantity) and isinstance(b, _NUMBER) and not isinstance(b, bool):
+        return a, Quantity(b, "1")
+    if isinstance(b, Quantity) and isinstance(a, _NUMBER) and not isinstance(a, bool):
+        return Quantity(a, "1"), b
+    return a, b
+
+
+def equal(a: Any, b: Any) -> bool | None:
+    if a is None or b is None:
+        return None
+    a, b = _promote(a, b)
+    if isinstance(a, list):
+        if not isinstance(b, list) or len(a) != len(b):
+            return False if isinstance(b, list) else None
+        result: bool | None = True
+        for x, y in zip(a, b, strict=True):
+            r = equal(x, y)
+            if r is False:
+                return False
+            if r is None:
+                result = None
+        return result
+    if isinstance(a, dict) and not hasattr(a, "cql_equal"):
+        if not isinstance(b, dict) or set(a) != set(b):
+            return False
+        result = True
+        for key in a:
+            if a[key] is None and b[key] is None:
+                continue
+            r = equal(a[key], b[key])
+            if r is False:
+                return False
+            if r is None:
+                result = None
+        return result
+    method = getattr(a, "cql_equal", None)
+    if method is not None:
+        r: bool | None = method(b)
+        return r
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if type(a) is not type(b) and not (isinstance(a, _NUMBER) and isinstance(b, _NUMBER)):
+        return False
+    return bool(a == b)
+
+
+def equivalent(a: Any, b: Any) -> bool:
+    if a is None and b is None:
+        return True
+    if a is None or b is None:
+        return False
+    a, b = _promote(a, b)
+    if isinstance(a, str) and isinstance(b, str):
+        return " ".join(a.lower().split()) == " ".join(b.lower().split())
+    if isinstance(a, decimal.Decimal) and isinstance(b, decimal.Decimal):
+        scale = min(-a.as_tuple().exponent, -b.as_tuple().exponent)  # type: ignore[operator]
+        scale = max(scale, 0)
+        q = decimal.Decimal(1).scaleb(-scale)
+        return a.quantize(q, rounding=decimal.ROUND_HALF_UP) == b.quantize(q, rounding=decimal.ROUND_HALF_UP)
+    if isinstance(a, list):
+        return (
+            isinstance(b, list)
+            and len(a) == len(b)
+            and all(equivalent(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(a, dict) and not hasattr(a, "cql_equivalent"):
+        return isinstance(b, dict) and set(a) == set(b) and all(equivalent(a[k], b[k]) for k in a)
+    method = getattr(a, "cql_equivalent", None)
+    if method is not None:
+        return bool(method(b))
+    r = equal(a, b)
+    return r is True
+
+
+def compare(a: Any, b: Any, precision: str | None = None) -> int | None:
+    """Negative, zero, positive; None when null or uncertain."""
+    if a is None or b is None:
+        return None
+    a, b = _promote(a, b)
+    if isinstance(a, str) and isinstance(b, str):
+        return (a > b) - (a < b)
+    if (
+        isinstance(a, _NUMBER)
+        and isinstance(b, _NUMBER)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+    ):
+        return (a > b) - (a < b)
+    method = getattr(a, "cql_compare", None)
+    if method is not None:
+        r: int | None = method(b, precision) if precision is not None else method(b)
+        return r
+    if isinstance(a, bool) and isinstance(b, bool):
+        return (a > b) - (a < b)
+    return None
+
+
+def less(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    c = compare(a, b, precision)
+    return None if c is None else c < 0
+
+
+def less_or_equal(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    c = compare(a, b, precision)
+    return None if c is None else c <= 0
+
+
+def greater(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    c = compare(a, b, precision)
+    return None if c is None else c > 0
+
+
+def greater_or_equal(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    c = compare(a, b, precision)
+    return None if c is None else c >= 0
+
+
+@operator("Equal")
+def Equal(a: Any, b: Any) -> bool | None:
+    return equal(a, b)
+
+
+@operator("NotEqual")
+def NotEqual(a: Any, b: Any) -> bool | None:
+    r = equal(a, b)
+    return None if r is None else not r
+
+
+@operator("Equivalent")
+def Equivalent(a: Any, b: Any) -> bool:
+    return equivalent(a, b)
+
+
+@operator("Less")
+def Less(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    return less(a, b, precision)
+
+
+@operator("LessOrEqual")
+def LessOrEqual(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    return less_or_equal(a, b, precision)
+
+
+@operator("Greater")
+def Greater(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    return greater(a, b, precision)
+
+
+@operator("GreaterOrEqual")
+def GreaterOrEqual(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    return greater_or_equal(a, b, precision)
+
+
+__all__ = ["Tuple", "compare", "equal", "equivalent", "greater", "greater_or_equal", "less", "less_or_equal"]

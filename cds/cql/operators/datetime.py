@@ -1,0 +1,267 @@
+"""Date/time operators (CQL 1.5 §9.7): constructors, component extraction, arithmetic with
+temporal quantities (calendar semantics), DurationBetween and DifferenceBetween."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import decimal
+from typing import Any
+
+from cds.cql.errors import CqlRuntimeError
+from cds.cql.operators.registry import operator
+from cds.cql.runtime import temporal
+from cds.cql.runtime.quantity import Quantity
+
+_UNITS = {
+    "year": "year",
+    "years": "year",
+    "a": "year",
+    "month": "month",
+    "months": "month",
+    "mo": "month",
+    "week": "week",
+    "weeks": "week",
+    "wk": "week",
+    "day": "day",
+    "days": "day",
+    "d": "day",
+    "hour": "hour",
+    "hours": "hour",
+    "h": "hour",
+    "minute": "minute",
+    "minutes": "minute",
+    "min": "minute",
+    "second": "second",
+    "seconds": "second",
+    "s": "second",
+    "millisecond": "millisecond",
+    "milliseconds": "millisecond",
+    "ms": "millisecond",
+}
+
+
+def _check(parts: list[int], kind: str) -> None:
+    if parts and not 1 <= parts[0] <= 9999:
+        raise CqlRuntimeError(f"{kind} year {parts[0]} is out of range")
+
+
+@operator("Date")
+def Date(*parts: Any) -> Any:
+    values = [p for p in parts if p is not None]
+    if not values:
+        return None
+    _check(values, "Date")
+    text = "-".join([f"{values[0]:04d}"] + [f"{v:02d}" for v in values[1:]])
+    value = temporal.parse_date(text)
+    if value is None:
+        raise CqlRuntimeError(f"invalid date {text}")
+    return value
+
+
+@operator("DateTime")
+def DateTime(*parts: Any) -> Any:
+    values = list(parts[:7])
+    offset = parts[7] if len(parts) > 7 else None
+    present = []
+    for v in values:
+        if v is None:
+            break
+        present.append(int(v))
+    if not present:
+        return None
+    _check(present, "DateTime")
+    probe = present + [1, 1, 0, 0, 0, 0][len(present) - 1 :]
+    try:
+        dt.datetime(probe[0], probe[1], probe[2], probe[3], probe[4], probe[5], probe[6] * 1000)
+    except (ValueError, IndexError) as exc:
+        raise CqlRuntimeError(f"invalid datetime components {present}") from exc
+    return temporal.DateTime(tuple(present), None if offset is None else decimal.Decimal(offset))
+
+
+@operator("Time")
+def Time(*parts: Any) -> Any:
+    present = []
+    for v in parts:
+        if v is None:
+            break
+        present.append(int(v))
+    if not present:
+        return None
+    return temporal.Time(*present)
+
+
+@operator("DateFrom")
+def DateFrom(value: Any) -> Any:
+    if value is None:
+        return None
+    return value.date() if isinstance(value, temporal.DateTime) else value
+
+
+@operator("TimeFrom")
+def TimeFrom(value: Any) -> Any:
+    if value is None or len(value.parts) < 4:
+        return None
+    return temporal.Time(*value.parts[3:])
+
+
+@operator("TimezoneOffsetFrom")
+def TimezoneOffsetFrom(value: Any) -> Any:
+    return None if value is None else value.offset
+
+
+@operator("DateTimeComponentFrom")
+def DateTimeComponentFrom(value: Any, precision: str | None = None) -> Any:
+    if value is None or precision is None:
+        return None
+    names = value.PRECISIONS
+    if precision not in names:
+        raise CqlRuntimeError(f"{type(value).__name__} has no {precision} component")
+    index = names.index(precision)
+    return value.parts[index] if index < len(value.parts) else None
+
+
+def _python(value: Any) -> dt.datetime:
+    p = (
+        list(value.parts) + [1, 1, 0, 0, 0, 0][len(value.parts) - 1 :]
+        if len(value.parts) < 7
+        else list(value.parts)
+    )
+    p = (p + [0] * 7)[:7]
+    if isinstance(value, temporal.Time):
+        return dt.datetime(2000, 1, 1, p[0], p[1] if len(value.parts) > 1 else 0)
+    return dt.datetime(p[0], p[1] or 1, p[2] or 1, p[3], p[4], p[5], p[6] * 1000)
+
+
+def add_quantity(value: Any, q: Quantity) -> Any:
+    """A Date/DateTime/Time plus a temporal quantity (calendar arithmetic; month ends clamp)."""
+    unit = _UNITS.get(q.unit)
+    if unit is None:
+        raise CqlRuntimeError(f"cannot add {q.unit!r} to a {type(value).__name__}")
+    amount = int(q.value)
+    parts = list(value.parts)
+    names = value.PRECISIONS
+    if isinstance(value, temporal.Time):
+        seconds = {"hour": 3600, "minute": 60, "second": 1}.get(unit)
+        if seconds is None and unit != "millisecond":
+            raise CqlRuntimeError(f"cannot add {unit} to a Time")
+        full = (parts + [0, 0, 0])[:4]
+        total = ((full[0] * 3600 + full[1] * 60 + full[2]) * 1000 + full[3]) + (
+            amount if unit == "millisecond" else amount * (seconds or 0) * 1000
+        )
+        total %= 86400000
+        new = [total // 3600000, total // 60000 % 60, total // 1000 % 60, total % 1000]
+        return temporal.Time(*new[: len(parts)])
+    if unit in ("year", "month"):
+        months = amount * (12 if unit == "year" else 1)
+        if len(parts) == 1 and unit == "month":
+            months = (months // 12) * 12
+        year, month = parts[0], parts[1] if len(parts) > 1 else 1
+        total = year * 12 + (month - 1) + months
+        year, month = divmod(total, 12)
+        month += 1
+        if not 1 <= year <= 9999:
+            return None
+        parts[0] = year
+        if len(parts) > 1:
+            parts[1] = month
+        if len(parts) > 2:
+            parts[2] = min(parts[2], calendar.monthrange(year, month)[1])
+        return _rebuild(value, parts)
+    days = {"week": 7, "day": 1}.get(unit)
+    if days is not None and len(parts) < 3:
+        # Adding days to a month/year-precision value adds whole units of its precision.
+        return _rebuild(value, parts)
+    delta = {
+        "week": dt.timedelta(days=7 * amount),
+        "day": dt.timedelta(days=amount),
+        "hour": dt.timedelta(hours=amount),
+        "minute": dt.timedelta(minutes=amount),
+        "second": dt.timedelta(seconds=amount),
+        "millisecond": dt.timedelta(milliseconds=amount),
+    }[unit]
+    try:
+        moment = _python(value) + delta
+    except OverflowError:
+        return None
+    if not 1 <= moment.year <= 9999:
+        return None
+    full = [
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond // 1000,
+    ]
+    return _rebuild(value, full[: len(parts)] if len(names) > 3 or len(parts) <= 3 else full[: len(parts)])
+
+
+def _rebuild(value: Any, parts: list[int]) -> Any:
+    if isinstance(value, temporal.DateTime):
+        return temporal.DateTime(tuple(parts), value.offset)
+    return type(value)(*parts)
+
+
+_ORDER = ("year", "month", "week", "day", "hour", "minute", "second", "millisecond")
+
+
+@operator("DurationBetween")
+def DurationBetween(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None or precision is None:
+        return None
+    if isinstance(a, temporal.Date) and isinstance(b, temporal.DateTime):
+        a = a.to_datetime()
+    if isinstance(b, temporal.Date) and isinstance(a, temporal.DateTime):
+        b = b.to_datetime()
+    pa, pb = _python_utc(a), _python_utc(b)
+    if precision in ("year", "month"):
+        months = (pb.year - pa.year) * 12 + (pb.month - pa.month)
+        rest_b = (pb.day, pb.hour, pb.minute, pb.second, pb.microsecond)
+        rest_a = (pa.day, pa.hour, pa.minute, pa.second, pa.microsecond)
+        if months > 0 and rest_b < rest_a:
+            months -= 1
+        elif months < 0 and rest_b > rest_a:
+            months += 1
+        return (
+            months // 12
+            if precision == "year" and months >= 0
+            else int(months / 12)
+            if precision == "year"
+            else months
+        )
+    seconds = (pb - pa).total_seconds()
+    per = {"week": 604800, "day": 86400, "hour": 3600, "minute": 60, "second": 1, "millisecond": 0.001}[
+        precision
+    ]
+    return int(seconds / per)
+
+
+@operator("DifferenceBetween")
+def DifferenceBetween(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None or precision is None:
+        return None
+    pa, pb = _python_utc(a), _python_utc(b)
+    if precision == "year":
+        return pb.year - pa.year
+    if precision == "month":
+        return (pb.year - pa.year) * 12 + pb.month - pa.month
+    truncate = {"week": "day", "day": "day", "hour": "hour", "minute": "minute", "second": "second"}.get(
+        precision
+    )
+    if truncate == "day":
+        da, db = (
+            pa.replace(hour=0, minute=0, second=0, microsecond=0),
+            pb.replace(hour=0, minute=0, second=0, microsecond=0),
+        )
+        days = (db - da).days
+        return days // 7 if precision == "week" else days
+    return DurationBetween(a, b, precision)
+
+
+def _python_utc(value: Any) -> dt.datetime:
+    moment = _python(value)
+    if isinstance(value, temporal.DateTime) and len(value.parts) > 3 and value.offset:
+        moment -= dt.timedelta(hours=float(value.offset))
+    return moment

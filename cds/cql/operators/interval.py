@@ -1,0 +1,297 @@
+"""Interval operators (CQL 1.5 §9.13), and the operators shared by lists and intervals:
+In, Contains, Includes, IncludedIn, Union, Intersect, Except, Before/After, SameAs (point and
+interval forms)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cds.cql.errors import CqlRuntimeError
+from cds.cql.operators import list as lists
+from cds.cql.operators.arithmetic import predecessor, successor
+from cds.cql.operators.comparison import compare, equal, equivalent
+from cds.cql.operators.registry import operator
+from cds.cql.runtime.interval import Interval
+
+
+def _closed_low(i: Interval) -> Any:
+    if i.low is None:
+        return None
+    return i.low if i.low_closed else successor(i.low)
+
+
+def _closed_high(i: Interval) -> Any:
+    if i.high is None:
+        return None
+    return i.high if i.high_closed else predecessor(i.high)
+
+
+def start(i: Interval) -> Any:
+    if i.low is None and i.low_closed:
+        from cds.cql.operators.arithmetic import min_value
+
+        point = i.high
+        return (
+            min_value(type(point).__name__ if point is not None else "Integer") if point is not None else None
+        )
+    return _closed_low(i)
+
+
+def end(i: Interval) -> Any:
+    if i.high is None and i.high_closed:
+        from cds.cql.operators.arithmetic import max_value
+
+        point = i.low
+        return max_value(type(point).__name__) if point is not None else None
+    return _closed_high(i)
+
+
+def interval_equal(a: Interval, b: object) -> bool | None:
+    if not isinstance(b, Interval):
+        return None
+    lo = equal(start(a), start(b))
+    hi = equal(end(a), end(b))
+    if lo is False or hi is False:
+        return False
+    if lo is None or hi is None:
+        return None
+    return True
+
+
+def interval_equivalent(a: Interval, b: object) -> bool:
+    return isinstance(b, Interval) and equivalent(start(a), start(b)) and equivalent(end(a), end(b))
+
+
+@operator("IntervalSelector")
+def IntervalSelector(low: Any, high: Any, low_closed: bool, high_closed: bool) -> Interval:
+    if low is not None and high is not None:
+        c = compare(low, high)
+        if c is not None and c > 0:
+            raise CqlRuntimeError("invalid interval: the low boundary is greater than the high boundary")
+    return Interval(low, high, low_closed, high_closed)
+
+
+@operator("Start")
+def Start(i: Any) -> Any:
+    return None if i is None else start(i)
+
+
+@operator("End")
+def End(i: Any) -> Any:
+    return None if i is None else end(i)
+
+
+def point_in(point: Any, i: Interval, precision: str | None = None) -> bool | None:
+    if point is None:
+        return None
+    lo, hi = start(i), end(i)
+    after_low = (
+        True if (i.low is None and not i.low_closed) else (None if lo is None else _ge(point, lo, precision))
+    )
+    before_high = (
+        True
+        if (i.high is None and not i.high_closed)
+        else (None if hi is None else _le(point, hi, precision))
+    )
+    if after_low is False or before_high is False:
+        return False
+    if after_low is None or before_high is None:
+        return None
+    return True
+
+
+def _ge(a: Any, b: Any, precision: str | None) -> bool | None:
+    c = compare(a, b, precision)
+    return None if c is None else c >= 0
+
+
+def _le(a: Any, b: Any, precision: str | None) -> bool | None:
+    c = compare(a, b, precision)
+    return None if c is None else c <= 0
+
+
+@operator("In")
+def In(element: Any, container: Any, precision: str | None = None) -> Any:
+    if isinstance(container, Interval):
+        return point_in(element, container, precision)
+    return lists.contains(container, element)
+
+
+@operator("Contains")
+def Contains(container: Any, element: Any, precision: str | None = None) -> Any:
+    if isinstance(container, Interval):
+        return point_in(element, container, precision)
+    return lists.contains(container, element)
+
+
+@operator("Includes")
+def Includes(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    if isinstance(a, Interval):
+        if not isinstance(b, Interval):
+            return point_in(b, a, precision)
+        lo = _le(start(a), start(b), precision)
+        hi = _ge(end(a), end(b), precision)
+        if lo is False or hi is False:
+            return False
+        return None if lo is None or hi is None else True
+    if not isinstance(b, list):
+        return lists.contains(a, b)
+    return lists.list_includes(a, b)
+
+
+@operator("IncludedIn")
+def IncludedIn(a: Any, b: Any, precision: str | None = None) -> Any:
+    if isinstance(b, Interval) and not isinstance(a, Interval) and a is not None:
+        return point_in(a, b, precision)
+    if isinstance(b, list) and not isinstance(a, list) and a is not None:
+        return lists.contains(b, a)
+    return Includes(b, a, precision)
+
+
+@operator("Union")
+def Union(a: Any, b: Any) -> Any:
+    if isinstance(a, Interval) or isinstance(b, Interval):
+        if a is None or b is None:
+            return None
+        if (
+            _ge(end(a), predecessor(start(b)), None) is False
+            or _ge(end(b), predecessor(start(a)), None) is False
+        ):
+            return None
+        lo = a if compare(start(a), start(b)) in (None, -1, 0) else b
+        hi = a if compare(end(a), end(b)) in (0, 1) else b
+        return Interval(lo.low, hi.high, lo.low_closed, hi.high_closed)
+    return lists.list_union(a, b)
+
+
+@operator("Intersect")
+def Intersect(a: Any, b: Any) -> Any:
+    if isinstance(a, Interval) or isinstance(b, Interval):
+        if a is None or b is None:
+            return None
+        lo = a if compare(start(a), start(b)) in (0, 1) else b
+        hi = a if compare(end(a), end(b)) in (-1, 0) else b
+        if compare(start(lo), end(hi)) == 1:
+            return None
+        return Interval(lo.low, hi.high, lo.low_closed, hi.high_closed)
+    return lists.list_intersect(a, b)
+
+
+@operator("Except")
+def Except(a: Any, b: Any) -> Any:
+    if isinstance(a, Interval) or isinstance(b, Interval):
+        raise CqlRuntimeError("interval except is not supported")
+    return lists.list_except(a, b)
+
+
+def _points(a: Any, b: Any, first_is_end: bool) -> tuple[Any, Any]:
+    pa = (end(a) if first_is_end else start(a)) if isinstance(a, Interval) else a
+    pb = (start(b) if first_is_end else end(b)) if isinstance(b, Interval) else b
+    return pa, pb
+
+
+@operator("Before")
+def Before(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    pa, pb = _points(a, b, True)
+    c = compare(pa, pb, precision)
+    return None if c is None else c < 0
+
+
+@operator("After")
+def After(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    pa, pb = _points(a, b, False)
+    c = compare(pa, pb, precision)
+    return None if c is None else c > 0
+
+
+@operator("SameAs")
+def SameAs(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    if isinstance(a, Interval) and isinstance(b, Interval):
+        s, e = SameAs(start(a), start(b), precision), SameAs(end(a), end(b), precision)
+        return None if s is None or e is None else s and e
+    c = compare(a, b, precision)
+    return None if c is None else c == 0
+
+
+@operator("SameOrBefore")
+def SameOrBefore(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    pa, pb = _points(a, b, True)
+    c = compare(pa, pb, precision)
+    return None if c is None else c <= 0
+
+
+@operator("SameOrAfter")
+def SameOrAfter(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    pa, pb = _points(a, b, False)
+    c = compare(pa, pb, precision)
+    return None if c is None else c >= 0
+
+
+@operator("Width")
+def Width(i: Any) -> Any:
+    if i is None:
+        return None
+    from cds.cql.operators.arithmetic import subtract
+
+    return subtract(end(i), start(i))
+
+
+@operator("PointFrom")
+def PointFrom(i: Any) -> Any:
+    if i is None:
+        return None
+    if equal(start(i), end(i)) is not True:
+        raise CqlRuntimeError("PointFrom: the interval is not a unit interval")
+    return start(i)
+
+
+@operator("Overlaps")
+def Overlaps(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    x = _le(start(a), end(b), precision)
+    y = _le(start(b), end(a), precision)
+    if x is False or y is False:
+        return False
+    return None if x is None or y is None else True
+
+
+@operator("Meets")
+def Meets(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    return bool(equal(successor(end(a)), start(b)) or equal(successor(end(b)), start(a)))
+
+
+@operator("Starts")
+def Starts(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    s = equal(start(a), start(b))
+    e = _le(end(a), end(b), precision)
+    if s is False or e is False:
+        return False
+    return None if s is None or e is None else True
+
+
+@operator("Ends")
+def Ends(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    s = _ge(start(a), start(b), precision)
+    e = equal(end(a), end(b))
+    if s is False or e is False:
+        return False
+    return None if s is None or e is None else True

@@ -1,0 +1,283 @@
+"""CQL Date, DateTime and Time values: components to a precision, timezone offset, comparison
+with uncertainty (CQL 1.5 §5 "Date/Time comparison").
+
+Components are kept as a tuple ``(year, month, day, hour, minute, second, millisecond)`` cut at
+the value's precision. DateTimes carry an offset in hours (Decimal) and are compared after
+normalising to UTC; comparing two values of different precision gives null when the answer
+depends on the missing components.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from contextvars import ContextVar
+from typing import Any
+
+DATE_PRECISIONS = ("year", "month", "day")
+DATETIME_PRECISIONS = ("year", "month", "day", "hour", "minute", "second", "millisecond")
+TIME_PRECISIONS = ("hour", "minute", "second", "millisecond")
+_DT_RE = re.compile(
+    r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(?:(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?)?"
+    r"(Z|[+-]\d{2}:\d{2})?)?)?)?$"
+)
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_TIME_RE = re.compile(r"^T?(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$")
+
+# The evaluation request's time; Now()/Today()/TimeOfDay() and offset-less literals use it.
+EVALUATION_TIME: ContextVar[dt.datetime | None] = ContextVar("cql_evaluation_time", default=None)
+
+
+def _default_offset() -> decimal.Decimal:
+    now = EVALUATION_TIME.get()
+    if now is None or now.utcoffset() is None:
+        return decimal.Decimal(0)
+    seconds = now.utcoffset().total_seconds()  # type: ignore[union-attr]
+    return decimal.Decimal(seconds) / decimal.Decimal(3600)
+
+
+def _ms(text: str | None) -> int | None:
+    if text is None:
+        return None
+    return int((text + "00")[:3])
+
+
+def _valid(parts: list[int]) -> bool:
+    year = parts[0]
+    if not 1 <= year <= 9999:
+        return False
+    if len(parts) > 1 and not 1 <= parts[1] <= 12:
+        return False
+    if len(parts) > 2:
+        import calendar
+
+        if not 1 <= parts[2] <= calendar.monthrange(year, parts[1])[1]:
+            return False
+    limits = (23, 59, 59, 999)
+    return all(0 <= v <= lim for v, lim in zip(parts[3:], limits, strict=False))
+
+
+class _Temporal:
+    __slots__ = ("parts",)
+    PRECISIONS: tuple[str, ...] = ()
+    parts: tuple[int, ...]
+
+    @property
+    def precision(self) -> str:
+        return self.PRECISIONS[len(self.parts) - 1]
+
+    def precision_name(self) -> str:
+        return self.precision
+
+    def _key(self) -> tuple[int, ...]:
+        return self.parts
+
+    def _compare_parts(self, a: tuple[int, ...], b: tuple[int, ...], upto: int | None) -> int | None:
+        n = min(len(a), len(b))
+        if upto is not None:
+            n = min(n, upto)
+        for x, y in zip(a[:n], b[:n], strict=True):
+            if x != y:
+                return -1 if x < y else 1
+        if upto is not None and len(a) >= upto and len(b) >= upto:
+            return 0
+        if len(a) == len(b):
+            return 0
+        return None
+
+    def cql_compare(self, other: object, precision: str | None = None) -> int | None:
+        if type(other) is not type(self):
+            return None
+        assert isinstance(other, _Temporal)
+        upto = None if precision is None else self._index(precision) + 1
+        return self._compare_parts(self._key(), other._key(), upto)
+
+    def _index(self, precision: str) -> int:
+        if precision == "week":
+            precision = "day"
+        return self.PRECISIONS.index(precision) if precision in self.PRECISIONS else len(self.PRECISIONS) - 1
+
+    def cql_equal(self, other: object) -> bool | None:
+        c = self.cql_compare(other)
+        return None if c is None else c == 0
+
+    def cql_equivalent(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return False
+        assert isinstance(other, _Temporal)
+        return len(self.parts) == len(other.parts) and self.cql_compare(other) == 0
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._key() == other._key() and self.parts == other.parts  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def __repr__(self) -> str:
+        return "@" + self.cql_to_string()
+
+    def cql_to_string(self) -> str:
+        raise NotImplementedError
+
+
+class Date(_Temporal):
+    __slots__ = ()
+    PRECISIONS = DATE_PRECISIONS
+
+    def __init__(self, *parts: int) -> None:
+        self.parts = tuple(parts)
+
+    def cql_to_string(self) -> str:
+        p = self.parts
+        text = f"{p[0]:04d}"
+        if len(p) > 1:
+            text += f"-{p[1]:02d}"
+        if len(p) > 2:
+            text += f"-{p[2]:02d}"
+        return text
+
+    def to_datetime(self) -> DateTime:
+        return DateTime(self.parts, _default_offset())
+
+
+class DateTime(_Temporal):
+    __slots__ = ("offset", "_utc")
+    PRECISIONS = DATETIME_PRECISIONS
+
+    def __init__(self, parts: tuple[int, ...], offset: decimal.Decimal | None) -> None:
+        self.parts = tuple(parts)
+        self.offset = _default_offset() if offset is None else offset
+        self._utc = self._normalise()
+
+    def _normalise(self) -> tuple[int, ...]:
+        if len(self.parts) < 4 or not self.offset:
+            return self.parts
+        p = list(self.parts) + [0] * (7 - len(self.parts))
+        moment = dt.datetime(p[0], p[1], p[2], p[3], p[4], p[5], p[6] * 1000)
+        try:
+            moment -= dt.timedelta(hours=float(self.offset))
+        except OverflowError:
+            return self.parts
+        full = (
+            moment.year,
+            moment.month,
+            moment.day,
+            moment.hour,
+            moment.minute,
+            moment.second,
+            moment.microsecond // 1000,
+        )
+        return full[: len(self.parts)]
+
+    def _key(self) -> tuple[int, ...]:
+        return self._utc
+
+    def cql_to_string(self) -> str:
+        p = self.parts
+        text = f"{p[0]:04d}"
+        if len(p) > 1:
+            text += f"-{p[1]:02d}"
+        if len(p) > 2:
+            text += f"-{p[2]:02d}"
+        if len(p) > 3:
+            text += f"T{p[3]:02d}"
+        if len(p) > 4:
+            text += f":{p[4]:02d}"
+        if len(p) > 5:
+            text += f":{p[5]:02d}"
+        if len(p) > 6:
+            text += f".{p[6]:03d}"
+        if len(p) > 3:
+            minutes = int(self.offset * 60)
+            sign = "-" if minutes < 0 else "+"
+            text += f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        return text
+
+    def date(self) -> Date:
+        return Date(*self.parts[:3])
+
+
+class Time(_Temporal):
+    __slots__ = ()
+    PRECISIONS = TIME_PRECISIONS
+
+    def __init__(self, *parts: int) -> None:
+        self.parts = tuple(parts)
+
+    def cql_to_string(self) -> str:
+        p = self.parts
+        text = f"T{p[0]:02d}"
+        if len(p) > 1:
+            text += f":{p[1]:02d}"
+        if len(p) > 2:
+            text += f":{p[2]:02d}"
+        if len(p) > 3:
+            text += f".{p[3]:03d}"
+        return text
+
+
+def parse_date(text: str) -> Date | None:
+    m = _DATE_RE.match(text)
+    if not m:
+        return None
+    parts = [int(g) for g in m.groups() if g is not None]
+    return Date(*parts) if _valid(parts) else None
+
+
+def parse_datetime(text: str) -> DateTime | None:
+    m = _DT_RE.match(text)
+    if not m:
+        return None
+    year, month, day, hour, minute, second, frac, tz = m.groups()
+    parts = [int(x) for x in (year, month, day, hour, minute, second) if x is not None]
+    if frac is not None:
+        parts.append(_ms(frac) or 0)
+    if not _valid(parts):
+        return None
+    offset: decimal.Decimal | None = None
+    if tz == "Z":
+        offset = decimal.Decimal(0)
+    elif tz:
+        sign = -1 if tz[0] == "-" else 1
+        offset = sign * (decimal.Decimal(int(tz[1:3])) + decimal.Decimal(int(tz[4:6])) / 60)
+    return DateTime(tuple(parts), offset)
+
+
+def parse_time(text: str) -> Time | None:
+    m = _TIME_RE.match(text)
+    if not m:
+        return None
+    hour, minute, second, frac = m.groups()
+    parts = [int(x) for x in (hour, minute, second) if x is not None]
+    if frac is not None:
+        parts.append(_ms(frac) or 0)
+    if not all(0 <= v <= lim for v, lim in zip(parts, (23, 59, 59, 999), strict=False)):
+        return None
+    return Time(*parts)
+
+
+def from_python(moment: dt.datetime) -> DateTime:
+    offset = moment.utcoffset()
+    hours = decimal.Decimal(0) if offset is None else decimal.Decimal(offset.total_seconds()) / 3600
+    parts = (
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond // 1000,
+    )
+    return DateTime(parts, hours)
+
+
+def now() -> DateTime:
+    moment = EVALUATION_TIME.get()
+    if moment is None:
+        moment = dt.datetime.now(dt.UTC)
+    return from_python(moment)
+
+
+def is_temporal(value: Any) -> bool:
+    return isinstance(value, _Temporal)
