@@ -1,0 +1,598 @@
+"""Expressions → closures ``fn(ctx, env) -> value``.
+
+Every identifier, function and operator is resolved here, at load time; what cannot be
+resolved or is not supported raises :class:`~cds.cql.errors.CqlCompileError` /
+:class:`~cds.cql.errors.CqlUnsupportedError` with its position. System operators come from the
+operator registry by ELM name; arguments that may be FHIR elements go through the implicit
+FHIRHelpers conversion first.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from cds.cql.compiler.scope import Scope
+from cds.cql.compiler.timing import TimingCompiler
+from cds.cql.compiler.values import get_property, is_type, system
+from cds.cql.errors import CqlCompileError, CqlRuntimeError, CqlUnsupportedError, SourceLocation
+from cds.cql.operators import registry
+from cds.cql.runtime import temporal
+from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
+from cds.cql.runtime.fhir import FhirNode
+from cds.cql.runtime.interval import Interval
+from cds.cql.runtime.quantity import Quantity, Ratio
+from cds.cql.runtime.values import MAX_INTEGER, MIN_INTEGER, Long, Tuple
+from cds.cql.syntax import ast
+
+if TYPE_CHECKING:
+    from cds.cql.compiler.library import LibraryCompiler
+
+Fn = Callable[[Any, dict[str, Any]], Any]
+
+BINARY_OPS = {
+    "+": "Add",
+    "-": "Subtract",
+    "*": "Multiply",
+    "/": "Divide",
+    "div": "TruncatedDivide",
+    "mod": "Modulo",
+    "^": "Power",
+    "=": "Equal",
+    "!=": "NotEqual",
+    "~": "Equivalent",
+    "!~": "NotEquivalent",
+    "<": "Less",
+    "<=": "LessOrEqual",
+    ">": "Greater",
+    ">=": "GreaterOrEqual",
+    "and": "And",
+    "or": "Or",
+    "xor": "Xor",
+    "implies": "Implies",
+    "in": "In",
+    "contains": "Contains",
+    "union": "Union",
+    "intersect": "Intersect",
+    "except": "Except",
+}
+UNARY_OPS = {
+    "not": "Not",
+    "exists": "Exists",
+    "negate": "Negate",
+    "distinct": "Distinct",
+    "flatten": "Flatten",
+    "collapse": "Collapse",
+    "expand": "Expand",
+    "singleton": "SingletonFrom",
+    "point": "PointFrom",
+    "start": "Start",
+    "end": "End",
+    "width": "Width",
+    "size": "Size",
+    "successor": "Successor",
+    "predecessor": "Predecessor",
+    "is null": "IsNull",
+    "is true": "IsTrue",
+    "is false": "IsFalse",
+    "date": "DateFrom",
+    "time": "TimeFrom",
+    "timezoneoffset": "TimezoneOffsetFrom",
+}
+# Operators whose arguments are never FHIR elements to convert (lists of resources pass through).
+NO_CONVERSION = frozenset(
+    {
+        "Exists",
+        "First",
+        "Last",
+        "Flatten",
+        "Distinct",
+        "SingletonFrom",
+        "Union",
+        "Intersect",
+        "Except",
+        "Count",
+        "IsNull",
+        "Coalesce",
+        "Skip",
+        "Take",
+        "Tail",
+        "Slice",
+        "IndexOf",
+        "Indexer",
+        "Length",
+    }
+)
+LOGICAL = frozenset({"And", "Or", "Xor", "Implies"})
+
+
+class ExpressionCompiler(TimingCompiler):
+    def __init__(self, library: LibraryCompiler) -> None:
+        self.lib = library
+
+    # ------------------------------------------------------------------ helpers
+    def error(self, node: ast.Node, message: str, unsupported: bool = False) -> CqlCompileError:
+        loc = SourceLocation(self.lib.name, node.line, node.column)
+        return (CqlUnsupportedError if unsupported else CqlCompileError)(message, loc)
+
+    def operator(self, node: ast.Node, name: str) -> Callable[..., Any]:
+        fn = registry.lookup(name)
+        if fn is None:
+            raise self.error(node, f"operator {name} is not supported", unsupported=True)
+        return fn
+
+    def call_op(self, node: ast.Node, name: str, args: list[Fn], **kwargs: Any) -> Fn:
+        fn = self.operator(node, name)
+        line, column = node.line, node.column
+        lib_name = self.lib.name
+        convert = name not in NO_CONVERSION
+
+        def located(exc: CqlRuntimeError) -> CqlRuntimeError:
+            if exc.location is None:
+                exc.location = SourceLocation(lib_name, line, column)
+                exc.args = (f"{exc.location}: {exc.message}",)
+            return exc
+
+        if len(args) == 1:
+            (a,) = args
+            if convert:
+
+                def run1(ctx: Any, env: dict[str, Any]) -> Any:
+                    try:
+                        return fn(system(a(ctx, env)), **kwargs)
+                    except CqlRuntimeError as exc:
+                        raise located(exc) from None
+            else:
+
+                def run1(ctx: Any, env: dict[str, Any]) -> Any:
+                    try:
+                        return fn(a(ctx, env), **kwargs)
+                    except CqlRuntimeError as exc:
+                        raise located(exc) from None
+
+            return run1
+        if len(args) == 2:
+            a, b = args
+            if convert:
+
+                def run2(ctx: Any, env: dict[str, Any]) -> Any:
+                    try:
+                        return fn(system(a(ctx, env)), system(b(ctx, env)), **kwargs)
+                    except CqlRuntimeError as exc:
+                        raise located(exc) from None
+            else:
+
+                def run2(ctx: Any, env: dict[str, Any]) -> Any:
+                    try:
+                        return fn(a(ctx, env), b(ctx, env), **kwargs)
+                    except CqlRuntimeError as exc:
+                        raise located(exc) from None
+
+            return run2
+
+        def run(ctx: Any, env: dict[str, Any]) -> Any:
+            values = [f(ctx, env) for f in args]
+            if convert:
+                values = [system(v) for v in values]
+            try:
+                return fn(*values, **kwargs)
+            except CqlRuntimeError as exc:
+                raise located(exc) from None
+
+        return run
+
+    # ------------------------------------------------------------------ dispatch
+    def compile(self, node: ast.Expr, scope: Scope) -> Fn:
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise self.error(node, f"{type(node).__name__} expressions are not supported", unsupported=True)
+        result: Fn = method(node, scope)
+        return result
+
+    def _Literal(self, node: ast.Literal, scope: Scope) -> Fn:
+        kind, raw = node.kind, node.value
+        value: Any
+        if kind == "null":
+            value = None
+        elif kind == "boolean" or kind == "string":
+            value = raw
+        elif kind == "integer":
+            value = int(str(raw))
+            if not MIN_INTEGER <= value <= MAX_INTEGER:
+                raise self.error(node, f"integer literal {raw} is out of range")
+        elif kind == "long":
+            value = Long(int(str(raw)))
+        elif kind == "decimal":
+            value = decimal.Decimal(str(raw))
+        elif kind == "date":
+            value = temporal.parse_date(str(raw))
+            if value is None:
+                raise self.error(node, f"invalid date literal @{raw}")
+        elif kind == "time":
+            value = temporal.parse_time(str(raw).removeprefix("T"))
+            if value is None:
+                raise self.error(node, f"invalid time literal @{raw}")
+        elif kind == "datetime":
+            text = str(raw).removesuffix("T")
+            if temporal.parse_datetime(text) is None:
+                raise self.error(node, f"invalid datetime literal @{raw}")
+            has_offset = text.endswith("Z") or (len(text) > 10 and ("+" in text[10:] or "-" in text[10:]))
+            if not has_offset:
+                # An offset-less literal takes the evaluation request's offset.
+                return lambda ctx, env: _datetime_in(text, ctx)
+            value = temporal.parse_datetime(text)
+        else:
+            raise self.error(node, f"unknown literal kind {kind}")
+        return lambda ctx, env: value
+
+    def _QuantityLit(self, node: ast.QuantityLit, scope: Scope) -> Fn:
+        value = Quantity(decimal.Decimal(node.value), node.unit)
+        return lambda ctx, env: value
+
+    def _RatioLit(self, node: ast.RatioLit, scope: Scope) -> Fn:
+        value = Ratio(
+            Quantity(decimal.Decimal(node.numerator.value), node.numerator.unit),
+            Quantity(decimal.Decimal(node.denominator.value), node.denominator.unit),
+        )
+        return lambda ctx, env: value
+
+    def _Identifier(self, node: ast.Identifier, scope: Scope) -> Fn:
+        name = node.name
+        if name in scope.locals:
+            return lambda ctx, env: env[name]
+        if scope.sort_row and name not in self.lib.names():
+            return lambda ctx, env: get_property(env["$this"], name)
+        if name == "$this" and "$this" in scope.locals:
+            return lambda ctx, env: env["$this"]
+        resolved = self.lib.resolve_name(name, node)
+        if resolved is None:
+            raise self.error(node, f"could not resolve identifier {name!r}")
+        return resolved
+
+    def _Member(self, node: ast.Member, scope: Scope) -> Fn:
+        if isinstance(node.source, ast.Identifier) and node.source.name not in scope.locals:
+            included = self.lib.included(node.source.name)
+            if included is not None:
+                fn = included.definition_fn(node.name)
+                if fn is None:
+                    raise self.error(node, f"{node.source.name} has no definition {node.name!r}")
+                return fn
+        source = self.compile(node.source, scope)
+        name = node.name
+        return lambda ctx, env: get_property(source(ctx, env), name)
+
+    def _Index(self, node: ast.Index, scope: Scope) -> Fn:
+        return self.call_op(
+            node, "Indexer", [self.compile(node.source, scope), self.compile(node.index, scope)]
+        )
+
+    def _Unary(self, node: ast.Unary, scope: Scope) -> Fn:
+        op = node.op
+        if op in ("minimum", "maximum"):
+            assert node.type_spec is not None
+            type_name = self.lib.type_name(node.type_spec)
+            fn = self.operator(node, "MinValue" if op == "minimum" else "MaxValue")
+            return lambda ctx, env: fn(type_name)
+        assert node.operand is not None
+        operand = self.compile(node.operand, scope)
+        if op.startswith("is not "):
+            inner = self.call_op(node, UNARY_OPS["is " + op[7:]], [operand])
+            return lambda ctx, env: not inner(ctx, env)
+        if op.startswith("component:"):
+            return self.call_op(node, "DateTimeComponentFrom", [operand], precision=op.split(":")[1])
+        if op.startswith("duration:") or op.startswith("difference:"):
+            kind, precision = op.split(":")
+            start = self.call_op(node, "Start", [operand])
+            end = self.call_op(node, "End", [operand])
+            name = "DurationBetween" if kind == "duration" else "DifferenceBetween"
+            return self.call_op(node, name, [start, end], precision=precision)
+        if op in ("collapse", "expand"):
+            per = self.compile(node.per, scope) if node.per is not None else (lambda ctx, env: None)
+            return self.call_op(node, UNARY_OPS[op], [operand, per])
+        if op not in UNARY_OPS:
+            raise self.error(node, f"operator {op!r} is not supported", unsupported=True)
+        return self.call_op(node, UNARY_OPS[op], [operand])
+
+    def _Binary(self, node: ast.Binary, scope: Scope) -> Fn:
+        op = node.op
+        left = self.compile(node.left, scope)
+        if op in ("in", "contains"):
+            target = node.right if op == "in" else node.left
+            terminology = self.lib.terminology_ref(target)
+            if terminology is not None and op == "in":
+                return self.membership(node, left, terminology)
+        right = self.compile(node.right, scope)
+        if op == "&":
+            concat = self.operator(node, "Concatenate")
+            return lambda ctx, env: concat(
+                _str_or_empty(system(left(ctx, env))), _str_or_empty(system(right(ctx, env)))
+            )
+        if op == "!~":
+            equiv = self.call_op(node, "Equivalent", [left, right])
+            return lambda ctx, env: not equiv(ctx, env)
+        name = BINARY_OPS.get(op)
+        if name is None:
+            raise self.error(node, f"operator {op!r} is not supported", unsupported=True)
+        if name in LOGICAL:
+            return self._logical(node, name, left, right)
+        if node.precision is not None:
+            return self.call_op(node, name, [left, right], precision=node.precision)
+        return self.call_op(node, name, [left, right])
+
+    def _logical(self, node: ast.Node, name: str, left: Fn, right: Fn) -> Fn:
+        fn = self.operator(node, name)
+        if name == "And":
+
+            def and_(ctx: Any, env: dict[str, Any]) -> Any:
+                a = left(ctx, env)
+                if a is False:
+                    return False
+                return fn(a, right(ctx, env))
+
+            return and_
+        if name == "Or":
+
+            def or_(ctx: Any, env: dict[str, Any]) -> Any:
+                a = left(ctx, env)
+                if a is True:
+                    return True
+                return fn(a, right(ctx, env))
+
+            return or_
+        return lambda ctx, env: fn(left(ctx, env), right(ctx, env))
+
+    def membership(self, node: ast.Node, operand: Fn, ref: tuple[str, Fn]) -> Fn:
+        kind, ref_fn = ref
+        name = "InValueSet" if kind == "valueset" else "InCodeSystem"
+        fn = self.operator(node, name)
+
+        def run(ctx: Any, env: dict[str, Any]) -> Any:
+            value = system(operand(ctx, env))
+            if value is None:
+                return False  # InValueSet/InCodeSystem of null is false (CQL 1.5 §9.11)
+            return fn(value, ref_fn(ctx, env), terminology=ctx.terminology)
+
+        return run
+
+    def _TypeOp(self, node: ast.TypeOp, scope: Scope) -> Fn:
+        operand = self.compile(node.operand, scope)
+        spec = self.lib.type_description(node.type_spec, node)
+        if node.op == "is":
+            return lambda ctx, env: is_type(operand(ctx, env), spec)
+        strict = node.op == "cast"
+        name = self.lib.type_name(node.type_spec)
+
+        def as_(ctx: Any, env: dict[str, Any]) -> Any:
+            value = operand(ctx, env)
+            if value is None:
+                return None
+            if isinstance(value, list) and spec[0] != "list":
+                if not value:
+                    return None
+            if is_type(value, spec):
+                return value
+            if not isinstance(value, FhirNode) and spec[0] == "named" and is_type(system(value), spec):
+                return system(value)
+            if strict:
+                raise CqlRuntimeError(f"cannot cast a {type(value).__name__} as {name}")
+            return None
+
+        return as_
+
+    def _Convert(self, node: ast.Convert, scope: Scope) -> Fn:
+        operand = self.compile(node.operand, scope)
+        if node.unit is not None:
+            unit = node.unit
+            return self.call_op(node, "ConvertQuantity", [operand, lambda ctx, env: unit])
+        assert node.type_spec is not None
+        target = self.lib.type_name(node.type_spec).removeprefix("System.")
+        return self.call_op(node, f"To{target}", [operand])
+
+    def _Between(self, node: ast.Between, scope: Scope) -> Fn:
+        operand = self.compile(node.operand, scope)
+        low = self.compile(node.low, scope)
+        high = self.compile(node.high, scope)
+        lower = self.call_op(node, "Greater" if node.proper else "GreaterOrEqual", [operand, low])
+        upper = self.call_op(node, "Less" if node.proper else "LessOrEqual", [operand, high])
+        return self._logical(node, "And", lower, upper)
+
+    def _DurationBetween(self, node: ast.DurationBetween, scope: Scope) -> Fn:
+        name = "DurationBetween" if node.kind == "duration" else "DifferenceBetween"
+        args = [self.compile(node.low, scope), self.compile(node.high, scope)]
+        return self.call_op(node, name, args, precision=node.precision)
+
+    def _If(self, node: ast.If, scope: Scope) -> Fn:
+        cond, then, otherwise = (self.compile(n, scope) for n in (node.condition, node.then, node.otherwise))
+        return lambda ctx, env: then(ctx, env) if cond(ctx, env) is True else otherwise(ctx, env)
+
+    def _Case(self, node: ast.Case, scope: Scope) -> Fn:
+        items = [(self.compile(w, scope), self.compile(t, scope)) for w, t in node.items]
+        otherwise = self.compile(node.otherwise, scope)
+        if node.comparand is None:
+
+            def case(ctx: Any, env: dict[str, Any]) -> Any:
+                for when, then in items:
+                    if when(ctx, env) is True:
+                        return then(ctx, env)
+                return otherwise(ctx, env)
+
+            return case
+        comparand = self.compile(node.comparand, scope)
+        equal = self.operator(node, "Equal")
+
+        def case_of(ctx: Any, env: dict[str, Any]) -> Any:
+            value = system(comparand(ctx, env))
+            for when, then in items:
+                if equal(value, system(when(ctx, env))) is True:
+                    return then(ctx, env)
+            return otherwise(ctx, env)
+
+        return case_of
+
+    # ------------------------------------------------------------------ selectors
+    def _ListSelector(self, node: ast.ListSelector, scope: Scope) -> Fn:
+        items = [self.compile(i, scope) for i in node.items]
+        return lambda ctx, env: [f(ctx, env) for f in items]
+
+    def _IntervalSelector(self, node: ast.IntervalSelector, scope: Scope) -> Fn:
+        low, high = self.compile(node.low, scope), self.compile(node.high, scope)
+        lc, hc = node.low_closed, node.high_closed
+        make = self.operator(node, "IntervalSelector")
+        return lambda ctx, env: make(system(low(ctx, env)), system(high(ctx, env)), lc, hc)
+
+    def _TupleSelector(self, node: ast.TupleSelector, scope: Scope) -> Fn:
+        elements = [(name, self.compile(e, scope)) for name, e in node.elements]
+        return lambda ctx, env: Tuple((name, f(ctx, env)) for name, f in elements)
+
+    def _InstanceSelector(self, node: ast.InstanceSelector, scope: Scope) -> Fn:
+        elements = [(name, self.compile(e, scope)) for name, e in node.elements]
+        type_name = node.type_spec.name
+        namespace = node.type_spec.namespace
+        if namespace in (None, "System") and type_name in ("Code", "Concept", "Quantity", "Ratio", "Tuple"):
+            return self._system_instance(node, type_name, elements)
+        if namespace in (None, "FHIR") and self.lib.is_fhir_type(type_name):
+            return lambda ctx, env: FhirNode(type_name, {n: _to_json(f(ctx, env)) for n, f in elements})
+        raise self.error(node, f"instance selector for {type_name} is not supported", unsupported=True)
+
+    def _system_instance(self, node: ast.Node, type_name: str, elements: list[tuple[str, Fn]]) -> Fn:
+        def values(ctx: Any, env: dict[str, Any]) -> dict[str, Any]:
+            return {n: system(f(ctx, env)) for n, f in elements}
+
+        if type_name == "Code":
+            return lambda ctx, env: Code(**_only(values(ctx, env), ("code", "system", "version", "display")))
+        if type_name == "Concept":
+
+            def concept(ctx: Any, env: dict[str, Any]) -> Any:
+                v = values(ctx, env)
+                codes = v.get("codes") or []
+                return Concept(tuple(codes if isinstance(codes, list) else [codes]), v.get("display"))
+
+            return concept
+        if type_name == "Quantity":
+
+            def quantity(ctx: Any, env: dict[str, Any]) -> Any:
+                v = values(ctx, env)
+                return None if v.get("value") is None else Quantity(v["value"], v.get("unit") or "1")
+
+            return quantity
+        if type_name == "Ratio":
+            return lambda ctx, env: Ratio(
+                values(ctx, env).get("numerator"), values(ctx, env).get("denominator")
+            )
+        return lambda ctx, env: Tuple(values(ctx, env))
+
+    def _CodeSelector(self, node: ast.CodeSelector, scope: Scope) -> Fn:
+        system_fn = self.compile(node.system, scope)
+        code, display = node.code, node.display
+
+        def make(ctx: Any, env: dict[str, Any]) -> Code:
+            cs = system_fn(ctx, env)
+            if not isinstance(cs, CodeSystemRef):
+                raise CqlRuntimeError("a code selector needs a code system")
+            return Code(code, cs.id, cs.version, display)
+
+        return make
+
+    def _ConceptSelector(self, node: ast.ConceptSelector, scope: Scope) -> Fn:
+        codes = [self._CodeSelector(c, scope) for c in node.codes]
+        display = node.display
+        return lambda ctx, env: Concept(tuple(c(ctx, env) for c in codes), display)
+
+    # ------------------------------------------------------------------ calls
+    def _Call(self, node: ast.Call, scope: Scope) -> Fn:
+        args = [self.compile(a, scope) for a in node.args]
+        source = node.source
+        if source is not None:
+            if isinstance(source, ast.Identifier) and source.name not in scope.locals:
+                included = self.lib.included(source.name)
+                if included is not None:
+                    fn = included.function_fn(node.name, args, node)
+                    if fn is None:
+                        raise self.error(
+                            node, f"{source.name} has no function {node.name!r} of {len(args)} argument(s)"
+                        )
+                    return fn
+            args = [self.compile(source, scope), *args]  # fluent call
+            user = self.lib.function_fn(node.name, args, node, fluent=True)
+            if user is not None:
+                return user
+        user = self.lib.function_fn(node.name, args, node)
+        if user is not None:
+            return user
+        return self.system_call(node, node.name, args, scope)
+
+    def system_call(self, node: ast.Call, name: str, args: list[Fn], scope: Scope) -> Fn:
+        from cds.cql.compiler.functions import system_function
+
+        return system_function(self, node, name, args)
+
+    # ------------------------------------------------------------------ data
+    def _Retrieve(self, node: ast.Retrieve, scope: Scope) -> Fn:
+        type_name = node.type_spec.name
+        if not self.lib.is_fhir_type(type_name):
+            raise self.error(node, f"unknown retrieve type {type_name!r}")
+        if node.context is not None:
+            raise self.error(node, "context-qualified retrieves are not supported", unsupported=True)
+        code_path = node.code_path
+        if node.terminology is None:
+            return lambda ctx, env: ctx.retriever.retrieve(type_name)
+        ref = self.lib.terminology_ref(node.terminology)
+        if ref is not None and ref[0] == "valueset":
+            vs_fn = ref[1]
+            return lambda ctx, env: ctx.retriever.retrieve(
+                type_name, code_path=code_path, valueset=vs_fn(ctx, env)
+            )
+        codes_fn = self.compile(node.terminology, scope)
+
+        def by_codes(ctx: Any, env: dict[str, Any]) -> Any:
+            value = system(codes_fn(ctx, env))
+            if isinstance(value, Concept):
+                codes = list(value.codes)
+            elif isinstance(value, Code):
+                codes = [value]
+            elif isinstance(value, list):
+                codes = [c for v in value for c in (v.codes if isinstance(v, Concept) else [v])]
+            else:
+                raise CqlRuntimeError("a retrieve filter must be codes, a concept or a value set")
+            return ctx.retriever.retrieve(type_name, code_path=code_path, codes=codes)
+
+        return by_codes
+
+    def _Query(self, node: ast.Query, scope: Scope) -> Fn:
+        from cds.cql.compiler.queries import compile_query
+
+        return compile_query(self, node, scope)
+
+    def _Timing(self, node: ast.Timing, scope: Scope) -> Fn:
+        return self.timing(node, scope)
+
+
+def _datetime_in(text: str, ctx: Any) -> Any:
+    offset = getattr(ctx.now, "offset", None)
+    value = temporal.parse_datetime(text)
+    if value is None or offset is None or len(value.parts) < 4:
+        return value
+    return temporal.DateTime(value.parts, offset)
+
+
+def _str_or_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _only(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, FhirNode):
+        return value.data
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    if isinstance(value, decimal.Decimal | int | str | bool) or value is None:
+        return value
+    if isinstance(value, Interval | Quantity | Code | Concept | ValueSetRef):
+        return value
+    if hasattr(value, "cql_to_string"):
+        return value.cql_to_string()
+    return value

@@ -1,0 +1,433 @@
+"""Library declarations: definitions, functions, parameters, terminology, includes.
+
+``compile_library(library_ast, resolver=...)`` compiles every declaration and collects every
+problem into one :class:`~cds.cql.errors.CqlLoadError`. Definitions are compiled lazily in
+dependency order but all of them at load time; at run time each define is evaluated at most
+once per evaluation (the context's cache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cds.cql.compiler.expressions import ExpressionCompiler, Fn
+from cds.cql.compiler.scope import Scope
+from cds.cql.compiler.values import is_type, system
+from cds.cql.errors import CqlCompileError, CqlError, CqlLoadError, CqlRuntimeError, SourceLocation
+from cds.cql.model import fhir_model
+from cds.cql.model.fhirhelpers import NativeLibrary
+from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
+from cds.cql.syntax import ast
+
+SYSTEM_TYPE_NAMES = frozenset(
+    {
+        "Any",
+        "Boolean",
+        "Integer",
+        "Long",
+        "Decimal",
+        "String",
+        "Date",
+        "DateTime",
+        "Time",
+        "Quantity",
+        "Ratio",
+        "Code",
+        "Concept",
+        "ValueSet",
+        "CodeSystem",
+        "Vocabulary",
+    }
+)
+
+
+class CompiledDef:
+    __slots__ = ("name", "node", "fn", "access", "key")
+
+    def __init__(self, name: str, node: ast.ExpressionDef) -> None:
+        self.name = name
+        self.node = node
+        self.fn: Fn | None = None
+        self.access = node.access
+        self.key = id(self)
+
+    def value(self, ctx: Any) -> Any:
+        cache = ctx.cache
+        key = self.key
+        if key in cache:
+            return cache[key]
+        if key in ctx.in_progress:
+            raise CqlRuntimeError(f"definition {self.name!r} refers to itself")
+        ctx.in_progress.add(key)
+        try:
+            assert self.fn is not None
+            result = self.fn(ctx, {})
+        finally:
+            ctx.in_progress.discard(key)
+        cache[key] = result
+        return result
+
+
+class CompiledFunction:
+    __slots__ = ("name", "node", "operand_names", "operand_types", "fn", "fluent")
+
+    def __init__(self, node: ast.FunctionDef, operand_types: list[Any]) -> None:
+        self.name = node.name
+        self.node = node
+        self.operand_names = [o.name for o in node.operands]
+        self.operand_types = operand_types
+        self.fn: Fn | None = None
+        self.fluent = node.fluent
+
+    def matches(self, values: list[Any]) -> bool:
+        return all(
+            v is None or is_type(v, t) or is_type(system(v), t)
+            for v, t in zip(values, self.operand_types, strict=True)
+        )
+
+
+class CompiledLibrary:
+    def __init__(self, name: str | None, version: str | None) -> None:
+        self.name = name
+        self.version = version
+        self.defs: dict[str, CompiledDef] = {}
+        self.functions: dict[str, list[CompiledFunction]] = {}
+        self.parameters: dict[str, tuple[Fn | None, Any]] = {}
+        self.valuesets: dict[str, ValueSetRef] = {}
+        self.codesystems: dict[str, CodeSystemRef] = {}
+        self.codes: dict[str, Code] = {}
+        self.concepts: dict[str, Concept] = {}
+        self.includes: dict[str, Any] = {}
+
+    def expression_names(self) -> list[str]:
+        return [n for n, d in self.defs.items() if d.access == "public"]
+
+    def evaluate(self, name: str, ctx: Any) -> Any:
+        return self.defs[name].value(ctx)
+
+    # Used by libraries that include this one.
+    def definition_fn(self, name: str) -> Fn | None:
+        d = self.defs.get(name)
+        if d is None or d.access != "public":
+            return None
+        return lambda ctx, env: d.value(ctx)
+
+    def function_fn(self, name: str, args: list[Fn], node: ast.Node) -> Fn | None:
+        overloads = [f for f in self.functions.get(name, []) if len(f.operand_names) == len(args)]
+        return _call_user(overloads, args) if overloads else None
+
+
+def _call_user(overloads: list[CompiledFunction], args: list[Fn]) -> Fn:
+    if len(overloads) == 1:
+        fn = overloads[0]
+        names = fn.operand_names
+
+        def call(ctx: Any, env: dict[str, Any]) -> Any:
+            frame = {n: a(ctx, env) for n, a in zip(names, args, strict=True)}
+            assert fn.fn is not None
+            return fn.fn(ctx, frame)
+
+        return call
+
+    def dispatch(ctx: Any, env: dict[str, Any]) -> Any:
+        values = [a(ctx, env) for a in args]
+        for candidate in overloads:
+            if candidate.matches(values):
+                assert candidate.fn is not None
+                return candidate.fn(ctx, dict(zip(candidate.operand_names, values, strict=True)))
+        raise CqlRuntimeError(f"no overload of {overloads[0].name} accepts these arguments")
+
+    return dispatch
+
+
+class _NativeInclude:
+    """An included native library (FHIRHelpers)."""
+
+    def __init__(self, native: NativeLibrary) -> None:
+        self.native = native
+
+    def definition_fn(self, name: str) -> Fn | None:
+        return None
+
+    def function_fn(self, name: str, args: list[Fn], node: ast.Node) -> Fn | None:
+        overloads = [f for f in self.native.overloads(name) if len(f.operand_types) == len(args)]
+        if not overloads:
+            return None
+        specs = [[("named", *_split(t)) for t in f.operand_types] for f in overloads]
+
+        def call(ctx: Any, env: dict[str, Any]) -> Any:
+            values = [a(ctx, env) for a in args]
+            for overload, spec in zip(overloads, specs, strict=True):
+                if all(v is None or is_type(v, s) for v, s in zip(values, spec, strict=True)):
+                    return overload.impl(*values)
+            return overloads[0].impl(*values)
+
+        return call
+
+
+def _split(qualified: str) -> tuple[str | None, str]:
+    if "<" in qualified:
+        return None, "Any"
+    if "." in qualified:
+        ns, name = qualified.split(".", 1)
+        return ns, name
+    return None, qualified
+
+
+class LibraryCompiler:
+    def __init__(self, library: ast.Library, resolver: Any) -> None:
+        self.ast = library
+        self.resolver = resolver
+        self.name = library.name
+        self.out = CompiledLibrary(library.name, library.version)
+        self.errors: list[CqlError] = []
+        self.expr = ExpressionCompiler(self)
+        self._compiling: set[str] = set()
+
+    # ------------------------------------------------------------------ entry
+    def compile(self) -> CompiledLibrary:
+        lib = self.ast
+        for using in lib.usings:
+            if using.model not in ("FHIR", "System"):
+                self._error(using, f"model {using.model} is not supported")
+            elif using.model == "FHIR" and using.version not in (None, "4.0.1", "4.0.0"):
+                self._error(using, f"FHIR version {using.version} is not supported (4.0.1 is)")
+        for inc in lib.includes:
+            try:
+                target = self.resolver.resolve(inc.name, inc.version)
+            except CqlLoadError as exc:
+                self.errors.extend(exc.errors)
+                continue
+            except CqlError as exc:
+                self.errors.append(exc)
+                continue
+            self.out.includes[inc.alias] = (
+                _NativeInclude(target) if isinstance(target, NativeLibrary) else target
+            )
+        for cs in lib.codesystems:
+            self.out.codesystems[cs.name] = CodeSystemRef(cs.url, cs.version)
+        terminology = getattr(self.resolver, "terminology", None)
+        for vs in lib.valuesets:
+            ref = ValueSetRef(
+                vs.url,
+                vs.version,
+                tuple(self.out.codesystems[c] for c in vs.codesystems if c in self.out.codesystems),
+            )
+            if terminology is not None and not terminology.has_valueset(vs.url, vs.version):
+                self._error(vs, f"value set {vs.name!r} ({vs.url}) is not available in the terminology")
+            elif terminology is None:
+                self._error(vs, f"value set {vs.name!r} needs a terminology provider")
+            self.out.valuesets[vs.name] = ref
+        for code in lib.codes:
+            cs_ref = self.out.codesystems.get(code.system)
+            if cs_ref is None:
+                self._error(code, f"unknown code system {code.system!r}")
+                continue
+            self.out.codes[code.name] = Code(code.code, cs_ref.id, cs_ref.version, code.display)
+        for concept in lib.concepts:
+            codes = []
+            for name in concept.codes:
+                if name not in self.out.codes:
+                    self._error(concept, f"unknown code {name!r}")
+                else:
+                    codes.append(self.out.codes[name])
+            self.out.concepts[concept.name] = Concept(tuple(codes), concept.display)
+        for fdef in lib.functions:
+            try:
+                types = [self.type_description(o.type_spec, o) for o in fdef.operands]
+            except CqlCompileError as exc:
+                self.errors.append(exc)
+                continue
+            self.out.functions.setdefault(fdef.name, []).append(CompiledFunction(fdef, types))
+        for context in lib.contexts:
+            if context.name == "Patient" and "Patient" not in self.out.defs:
+                # `context Patient` defines "Patient": the context value (SingletonFrom([Patient])).
+                node = ast.ExpressionDef(
+                    context.line,
+                    context.column,
+                    "Patient",
+                    ast.Identifier(context.line, context.column, "Patient"),
+                    "Patient",
+                )
+                patient = CompiledDef("Patient", node)
+                patient.fn = lambda ctx, env: ctx.context_values.get("Patient")
+                self.out.defs["Patient"] = patient
+        for edef in lib.expressions:
+            if edef.name in self.out.defs and edef.name != "Patient":
+                self._error(edef, f"{edef.name!r} is defined twice")
+            self.out.defs[edef.name] = CompiledDef(edef.name, edef)
+        for param in lib.parameters:
+            self._compile_parameter(param)
+        for d in list(self.out.defs.values()):
+            self._compile_def(d)
+        for overloads in self.out.functions.values():
+            for f in overloads:
+                self._compile_function(f)
+        if self.errors:
+            raise CqlLoadError(self.errors)
+        return self.out
+
+    def _error(self, node: ast.Node, message: str) -> None:
+        self.errors.append(CqlCompileError(message, SourceLocation(self.name, node.line, node.column)))
+
+    def _compile_def(self, d: CompiledDef) -> None:
+        if d.fn is not None or d.name in self._compiling:
+            return
+        self._compiling.add(d.name)
+        try:
+            d.fn = self.expr.compile(d.node.expression, Scope())
+        except CqlCompileError as exc:
+            self.errors.append(exc)
+            d.fn = _failed
+        finally:
+            self._compiling.discard(d.name)
+
+    def _compile_function(self, f: CompiledFunction) -> None:
+        if f.fn is not None:
+            return
+        if f.node.body is None:
+            self._error(f.node, f"external function {f.name!r} is not supported")
+            f.fn = _failed
+            return
+        try:
+            f.fn = self.expr.compile(f.node.body, Scope(frozenset(f.operand_names)))
+        except CqlCompileError as exc:
+            self.errors.append(exc)
+            f.fn = _failed
+
+    def _compile_parameter(self, param: ast.ParameterDef) -> None:
+        default: Fn | None = None
+        if param.default is not None:
+            try:
+                default = self.expr.compile(param.default, Scope())
+            except CqlCompileError as exc:
+                self.errors.append(exc)
+        spec = None
+        if param.type_spec is not None:
+            try:
+                spec = self.type_description(param.type_spec, param)
+            except CqlCompileError as exc:
+                self.errors.append(exc)
+        self.out.parameters[param.name] = (default, spec)
+
+    # ------------------------------------------------------------------ resolution
+    def names(self) -> set[str]:
+        o = self.out
+        return (
+            set(o.defs)
+            | set(o.parameters)
+            | set(o.valuesets)
+            | set(o.codesystems)
+            | set(o.codes)
+            | set(o.concepts)
+        )
+
+    def resolve_name(self, name: str, node: ast.Node) -> Fn | None:
+        o = self.out
+        if name in o.defs:
+            d = o.defs[name]
+            return lambda ctx, env: d.value(ctx)
+        if name in o.parameters:
+            default, spec = o.parameters[name]
+            return _parameter_fn(name, default, spec)
+        if name in o.valuesets:
+            vs = o.valuesets[name]
+            return lambda ctx, env: vs
+        if name in o.codesystems:
+            cs = o.codesystems[name]
+            return lambda ctx, env: cs
+        if name in o.codes:
+            code = o.codes[name]
+            return lambda ctx, env: code
+        if name in o.concepts:
+            concept = o.concepts[name]
+            return lambda ctx, env: concept
+        if name in ("Patient", "Practitioner", "Unfiltered") and any(
+            c.name == name for c in self.ast.contexts
+        ):
+            return lambda ctx, env: ctx.context_values.get(name)
+        return None
+
+    def included(self, alias: str) -> Any:
+        return self.out.includes.get(alias)
+
+    def terminology_ref(self, node: ast.Expr) -> tuple[str, Fn] | None:
+        if isinstance(node, ast.Identifier):
+            if node.name in self.out.valuesets:
+                vs = self.out.valuesets[node.name]
+                return "valueset", lambda ctx, env: vs
+            if node.name in self.out.codesystems:
+                cs = self.out.codesystems[node.name]
+                return "codesystem", lambda ctx, env: cs
+        return None
+
+    def function_fn(self, name: str, args: list[Fn], node: ast.Node, fluent: bool = False) -> Fn | None:
+        overloads = [f for f in self.out.functions.get(name, []) if len(f.operand_names) == len(args)]
+        if fluent:
+            overloads = [f for f in overloads if f.fluent]
+        if not overloads:
+            return None
+        return _call_user(overloads, args)
+
+    def is_fhir_type(self, name: str) -> bool:
+        return fhir_model.is_fhir_type(name)
+
+    def type_name(self, spec: ast.TypeSpec) -> str:
+        if isinstance(spec, ast.NamedType):
+            if spec.namespace:
+                return f"{spec.namespace}.{spec.name}"
+            return f"System.{spec.name}" if spec.name in SYSTEM_TYPE_NAMES else f"FHIR.{spec.name}"
+        if isinstance(spec, ast.ListType):
+            return f"List<{self.type_name(spec.element)}>"
+        if isinstance(spec, ast.IntervalType):
+            return f"Interval<{self.type_name(spec.point)}>"
+        return "Tuple"
+
+    def type_description(self, spec: ast.TypeSpec, node: ast.Node) -> Any:
+        if isinstance(spec, ast.NamedType):
+            ns = spec.namespace
+            if ns is None:
+                ns = "System" if spec.name in SYSTEM_TYPE_NAMES else "FHIR"
+            if ns == "System" and spec.name not in SYSTEM_TYPE_NAMES:
+                raise CqlCompileError(
+                    f"unknown type System.{spec.name}", SourceLocation(self.name, spec.line, spec.column)
+                )
+            if ns == "FHIR" and not self.is_fhir_type(spec.name):
+                raise CqlCompileError(
+                    f"unknown type {spec.name}", SourceLocation(self.name, spec.line, spec.column)
+                )
+            return ("named", ns, spec.name)
+        if isinstance(spec, ast.ListType):
+            return ("list", self.type_description(spec.element, node))
+        if isinstance(spec, ast.IntervalType):
+            return ("interval", self.type_description(spec.point, node))
+        if isinstance(spec, ast.ChoiceType):
+            return ("choice", [self.type_description(c, node) for c in spec.choices])
+        return ("tuple", [(n, self.type_description(t, node)) for n, t in spec.elements])
+
+
+def _parameter_fn(name: str, default: Fn | None, spec: Any) -> Fn:
+    def read(ctx: Any, env: dict[str, Any]) -> Any:
+        if name in ctx.parameters:
+            return ctx.parameters[name]
+        if default is None:
+            return None
+        key = ("param", name)
+        cache = ctx.cache
+        if key not in cache:
+            cache[key] = default(ctx, {})
+        return cache[key]
+
+    return read
+
+
+def _failed(ctx: Any, env: dict[str, Any]) -> Any:
+    raise CqlRuntimeError("this definition did not compile")
+
+
+def compile_library(library_ast: ast.Library, *, resolver: Any) -> CompiledLibrary:
+    return LibraryCompiler(library_ast, resolver).compile()
+
+
+Compiled = Callable[..., Any]

@@ -1,0 +1,151 @@
+"""Queries: sources (one or many), let, with/without ... such that, where, return [all|distinct],
+aggregate, sort (CQL 1.5 §2 "Queries", §5 query evaluation).
+
+A single-source query over a single value (not a list) yields a single value (null when the
+row is filtered out). ``return`` without ``all`` removes duplicates; a query without ``return``
+keeps its source rows as they are. Multi-source queries range over the cartesian product and
+yield tuples of the aliases unless they return something else.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from typing import TYPE_CHECKING, Any
+
+from cds.cql.compiler.scope import Scope
+from cds.cql.operators import registry
+from cds.cql.runtime.values import Tuple
+from cds.cql.syntax import ast
+
+if TYPE_CHECKING:
+    from cds.cql.compiler.expressions import ExpressionCompiler, Fn
+
+
+def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
+    aliases = [s.alias for s in node.sources]
+    sources = [c.compile(s.source, scope) for s in node.sources]
+    inner = scope.with_locals(*aliases)
+    lets: list[tuple[str, Fn]] = []
+    for let in node.lets:
+        lets.append((let.name, c.compile(let.expression, inner)))
+        inner = inner.with_locals(let.name)
+    inclusions = []
+    for inc in node.inclusions:
+        src = c.compile(inc.source.source, inner)
+        cond = c.compile(inc.condition, inner.with_locals(inc.source.alias))
+        inclusions.append((inc.kind == "with", inc.source.alias, src, cond))
+    where = c.compile(node.where, inner) if node.where is not None else None
+    returns = c.compile(node.return_, inner) if node.return_ is not None else None
+    distinct_result = returns is not None and not node.return_all
+    aggregate = None
+    if node.aggregate is not None:
+        agg = node.aggregate
+        starting = c.compile(agg.starting, scope) if agg.starting is not None else None
+        aggregate = (agg.name, c.compile(agg.expression, inner.with_locals(agg.name)), starting, agg.distinct)
+    sort_keys: list[tuple[Fn | None, bool]] = []
+    for item in node.sort or []:
+        key = c.compile(item.expression, scope.for_sort().with_locals("$this")) if item.expression else None
+        sort_keys.append((key, item.descending))
+    distinct_op = registry.lookup("Distinct")
+    compare = _comparer()
+    single_source = len(sources) == 1
+
+    def run(ctx: Any, env: dict[str, Any]) -> Any:
+        values = [f(ctx, env) for f in sources]
+        single_value = single_source and not isinstance(values[0], list)
+        if single_value and values[0] is None:
+            return None
+        lists = [v if isinstance(v, list) else ([] if v is None else [v]) for v in values]
+        combos = [(row,) for row in lists[0]] if single_source else itertools.product(*lists)
+        results: list[Any] = []
+        rows_for_aggregate: list[dict[str, Any]] = []
+        for combo in combos:
+            e = dict(env)
+            for alias, row in zip(aliases, combo, strict=True):
+                e[alias] = row
+            for name, fn in lets:
+                e[name] = fn(ctx, e)
+            keep = True
+            for is_with, alias, src, cond in inclusions:
+                related = src(ctx, e)
+                related = related if isinstance(related, list) else ([] if related is None else [related])
+                found = False
+                for item in related:
+                    e[alias] = item
+                    if cond(ctx, e) is True:
+                        found = True
+                        break
+                e.pop(alias, None)
+                if found != is_with:
+                    keep = False
+                    break
+            if not keep:
+                continue
+            if where is not None and where(ctx, e) is not True:
+                continue
+            if aggregate is not None:
+                rows_for_aggregate.append(e)
+                continue
+            if returns is not None:
+                results.append(returns(ctx, e))
+            elif single_source:
+                results.append(combo[0])
+            else:
+                results.append(Tuple(zip(aliases, combo, strict=True)))
+        if aggregate is not None:
+            name, step, starting, distinct = aggregate
+            acc = starting(ctx, env) if starting is not None else None
+            if distinct and distinct_op is not None:
+                seen = distinct_op([tuple(r[a] for a in aliases) for r in rows_for_aggregate])
+                rows_for_aggregate = [dict(env, **dict(zip(aliases, s, strict=True))) for s in seen]
+            for e in rows_for_aggregate:
+                e[name] = acc
+                acc = step(ctx, e)
+            return acc
+        if distinct_result and distinct_op is not None and len(results) > 1:
+            results = distinct_op(results)
+        if sort_keys:
+            results = _sort(ctx, env, results, sort_keys, compare)
+        if single_value:
+            return results[0] if results else None
+        return results
+
+    return run
+
+
+def _comparer() -> Any:
+    from cds.cql.operators.comparison import compare
+
+    def cmp(a: Any, b: Any) -> int:
+        if a is None and b is None:
+            return 0
+        if a is None:
+            return -1
+        if b is None:
+            return 1
+        result = compare(a, b)
+        return 0 if result is None else result
+
+    return cmp
+
+
+def _sort(
+    ctx: Any, env: dict[str, Any], rows: list[Any], keys: list[tuple[Any, bool]], cmp: Any
+) -> list[Any]:
+    def key_values(row: Any) -> list[Any]:
+        e = dict(env)
+        e["$this"] = row
+        return [row if fn is None else fn(ctx, e) for fn, _ in keys]
+
+    decorated = [(key_values(r), r) for r in rows]
+
+    def order(a: tuple[list[Any], Any], b: tuple[list[Any], Any]) -> int:
+        for x, y, (_, descending) in zip(a[0], b[0], keys, strict=True):
+            result = cmp(x, y)
+            if result:
+                return -result if descending else result
+        return 0
+
+    decorated.sort(key=functools.cmp_to_key(order))
+    return [r for _, r in decorated]

@@ -1,0 +1,150 @@
+"""Timing phrases → ELM operators (the author's guide "Timing and Interval Operators").
+
+``A starts 3 days or less before start of B`` becomes ``In(Start(A), Interval[Start(B) - 3 days,
+Start(B)))``; ``A same day as B`` becomes ``SameAs(A, B, day)``; ``A during B`` ``IncludedIn``
+(``In`` for a point) and so on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cds.cql.compiler.values import system
+from cds.cql.runtime.quantity import Quantity
+from cds.cql.syntax import ast
+
+if TYPE_CHECKING:
+    from cds.cql.compiler.expressions import Fn
+    from cds.cql.compiler.scope import Scope
+
+
+class TimingCompiler:
+    def compile(self, node: ast.Expr, scope: Scope) -> Fn:
+        raise NotImplementedError
+
+    def call_op(self, node: ast.Node, name: str, args: list[Fn], **kwargs: Any) -> Fn:
+        raise NotImplementedError
+
+    def operator(self, node: ast.Node, name: str) -> Any:
+        raise NotImplementedError
+
+    def _boundary(self, node: ast.Node, fn: Fn, which: str | None) -> Fn:
+        if which is None:
+            return fn
+        return self.call_op(node, "Start" if which == "start" else "End", [fn])
+
+    def timing(self, node: ast.Timing, scope: Scope) -> Fn:
+        left = self._boundary(node, self.compile(node.left, scope), node.left_boundary)
+        right = self._boundary(node, self.compile(node.right, scope), node.right_boundary)
+        kind, precision = node.kind, node.precision
+        extra = {"precision": precision}
+        if kind == "same":
+            name = {None: "SameAs", "or before": "SameOrBefore", "or after": "SameOrAfter"}[node.relation]
+            return self.call_op(node, name, [left, right], **extra)
+        if kind == "includes":
+            return self.call_op(node, "ProperIncludes" if node.proper else "Includes", [left, right], **extra)
+        if kind == "included in":
+            return self.call_op(
+                node, "ProperIncludedIn" if node.proper else "IncludedIn", [left, right], **extra
+            )
+        if kind in ("meets", "meets before", "meets after", "overlaps", "overlaps before", "overlaps after"):
+            name = "".join(word.capitalize() for word in kind.split())
+            return self.call_op(node, name, [left, right], **extra)
+        if kind in ("starts", "ends"):
+            return self.call_op(node, kind.capitalize(), [left, right], **extra)
+        if kind == "within":
+            return self._within(node, left, right)
+        if kind in ("before", "after"):
+            if node.offset is None:
+                if node.inclusive:
+                    name = "SameOrBefore" if kind == "before" else "SameOrAfter"
+                else:
+                    name = "Before" if kind == "before" else "After"
+                return self.call_op(node, name, [left, right], **extra)
+            return self._offset(node, left, right)
+        raise self.error(node, f"timing phrase {kind!r} is not supported", unsupported=True)  # type: ignore[attr-defined]
+
+    def _quantity(self, node: ast.Timing) -> Quantity:
+        assert node.offset is not None
+        return Quantity(node.offset.value, node.offset.unit)
+
+    def _offset(self, node: ast.Timing, left: Fn, right: Fn) -> Fn:
+        q = self._quantity(node)
+        add = self.operator(node, "Add" if node.kind == "after" else "Subtract")
+        relation = node.offset_relation
+        before = node.kind == "before"
+        point = self._point_of(node, right)
+
+        def shifted(ctx: Any, env: dict[str, Any]) -> Any:
+            value = system(point(ctx, env))
+            return None if value is None else add(value, q)
+
+        left_point = self._point_of(node, left, first=not before)
+        if relation is None:
+            return self.call_op(node, "SameAs", [left_point, shifted], precision=_unit_precision(q))
+        if relation == "or more":
+            name = "SameOrBefore" if before else "SameOrAfter"
+            return self.call_op(node, name, [left_point, shifted])
+        if relation == "more than":
+            return self.call_op(node, "Before" if before else "After", [left_point, shifted])
+        make = self.operator(node, "IntervalSelector")
+        closed_far = relation == "or less"
+
+        def window(ctx: Any, env: dict[str, Any]) -> Any:
+            far = shifted(ctx, env)
+            near = system(point(ctx, env))
+            if far is None or near is None:
+                return None
+            if before:
+                return make(far, near, closed_far, False)
+            return make(near, far, False, closed_far)
+
+        return self.call_op(node, "In", [left_point, window])
+
+    def _within(self, node: ast.Timing, left: Fn, right: Fn) -> Fn:
+        q = self._quantity(node)
+        sub, add = self.operator(node, "Subtract"), self.operator(node, "Add")
+        make = self.operator(node, "IntervalSelector")
+        closed = not node.proper
+        point = self._point_of(node, right)
+
+        def window(ctx: Any, env: dict[str, Any]) -> Any:
+            value = system(point(ctx, env))
+            if value is None:
+                return None
+            return make(sub(value, q), add(value, q), closed, closed)
+
+        return self.call_op(node, "In", [self._point_of(node, left), window])
+
+    def _point_of(self, node: ast.Node, fn: Fn, first: bool = True) -> Fn:
+        """A point operand as is; an interval operand by its start (or end)."""
+        start = self.operator(node, "Start" if first else "End")
+        from cds.cql.runtime.interval import Interval
+
+        def point(ctx: Any, env: dict[str, Any]) -> Any:
+            value = system(fn(ctx, env))
+            return start(value) if isinstance(value, Interval) else value
+
+        return point
+
+
+def _unit_precision(q: Quantity) -> str | None:
+    units = {
+        "year": "year",
+        "month": "month",
+        "week": "week",
+        "day": "day",
+        "hour": "hour",
+        "minute": "minute",
+        "second": "second",
+        "millisecond": "millisecond",
+        "a": "year",
+        "mo": "month",
+        "wk": "week",
+        "d": "day",
+        "h": "hour",
+        "min": "minute",
+        "s": "second",
+        "ms": "millisecond",
+    }
+    return units.get(q.unit)
