@@ -60,6 +60,8 @@ function encode(value) {
   if (value._json !== undefined) {
     const json = value._json;
     if (json && typeof json === "object" && json.resourceType) return `${json.resourceType}/${json.id}`;
+    // A FHIR primitive element is compared by its value.
+    if (json && typeof json === "object" && Object.keys(json).length === 1 && "value" in json) return json.value;
     return json;
   }
   if (value.isDateTime || value.isDate || value.isTime) return value.toString();

@@ -27,7 +27,7 @@ CASES = load_cases(SUITE_DIR) if SUITE_DIR.is_dir() else []
 SKIPS = load_skips(SKIP_FILE)
 RUN_SKIPPED = os.environ.get("CQL_CONFORMANCE_RUN_SKIPPED") == "1"
 # A fixed evaluation time: Now()/Today() are deterministic.
-NOW = dt.datetime(2026, 1, 15, 12, 0, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 1, 15, 12, 0, 0, tzinfo=dt.UTC)
 RESULTS: dict[str, dict[str, int]] = {}
 
 
