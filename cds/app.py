@@ -1,0 +1,259 @@
+"""HTTP: the only module that imports FastAPI and knows status codes.
+
+``create_app(settings, clock=...)`` builds the service: discovery, the ``order-sign`` service,
+feedback, the DLI questionnaire, CORS for browser clients, client JWT authentication (when
+required), request limits, and the audit log of every call. Every error answer is an
+OperationOutcome; no traceback ever leaves the process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+
+from cds.client_auth import AuthenticationError, AuthPolicy, ClientAuthenticator, TrustedIssuer
+from cds.db import Database
+from cds.discovery import HOOK, PREFETCH, SERVICE_ID, discovery_document
+from cds.errors import (
+    DataUnavailable,
+    InvalidRequest,
+    RequestTooLarge,
+    ServiceError,
+    UnsupportedRequest,
+)
+from cds.evaluation import PolicyEngine
+from cds.fhir_client import FhirClient
+from cds.hooks import parse_feedback, parse_order_sign
+from cds.json_rules import cds_response
+from cds.limits import (
+    LimitExceeded,
+    MalformedJson,
+    RequestLimits,
+    check_counts,
+    count_resources,
+    parse_json_body,
+)
+from cds.order_sign import OrderSignService, ServiceConfig
+from cds.questionnaire import QuestionnaireStore, canonical
+from cds.settings import Settings, get_settings
+
+log = logging.getLogger("cds")
+Clock = Callable[[], dt.datetime]
+STATUS = {InvalidRequest: 400, UnsupportedRequest: 422, DataUnavailable: 412, RequestTooLarge: 413}
+SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
+
+
+def _json(body: Any, status: int = 200, media_type: str = "application/json") -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type)
+
+
+def outcome(status: int, code: str, message: str, where: str | None = None) -> Response:
+    issue: dict[str, Any] = {
+        "severity": "error" if status < 500 else "fatal",
+        "code": code,
+        "diagnostics": message,
+    }
+    if where:
+        issue["expression"] = [where]
+    return _json({"resourceType": "OperationOutcome", "issue": [issue]}, status, "application/fhir+json")
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _auth_policy(settings: Settings) -> AuthPolicy:
+    issuers = {}
+    for iss, raw in settings.auth_issuers.items():
+        jku = raw.get("jku") or []
+        tenants = raw.get("tenants") or []
+        jwks = raw.get("jwks")
+        jwks_url = raw.get("jwks_url")
+        issuers[iss] = TrustedIssuer(
+            iss=iss,
+            jku_allowlist=tuple(str(u) for u in (jku if isinstance(jku, list) else [jku])),
+            jwks=jwks if isinstance(jwks, dict) else None,
+            jwks_url=str(jwks_url) if jwks_url else None,
+            tenants=tuple(str(t) for t in (tenants if isinstance(tenants, list) else [tenants])),
+        )
+    return AuthPolicy(issuers=issuers, algorithms=frozenset(settings.auth_algorithms))
+
+
+def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> FastAPI:
+    settings = settings or get_settings()
+    engine = PolicyEngine(settings.cql_dir)  # parse and compile once, at start-up
+    questionnaires = QuestionnaireStore(settings.cql_dir)
+    fhir = FhirClient(settings.fhir_timeout_seconds, settings.fhir_max_pages)
+    service = OrderSignService(
+        engine, fhir, ServiceConfig(settings.plan_name, settings.policy_url, settings.time_budget_seconds)
+    )
+    limits = RequestLimits(
+        settings.max_body_bytes,
+        settings.max_json_depth,
+        settings.max_draft_orders,
+        settings.max_resources,
+        settings.time_budget_seconds,
+    )
+    database = Database(settings.database_url)
+    auth_required = settings.auth_mode == "required"
+    authenticator: ClientAuthenticator | None = None
+    if auth_required:
+
+        class _DbReplay:
+            async def remember(self, key: str, expires_at: float) -> bool:
+                return database.remember_jti(key, expires_at, time.time())
+
+        async def fetch_json(url: str) -> Any:
+            import httpx
+
+            async with httpx.AsyncClient(timeout=settings.fhir_timeout_seconds) as client:
+                response = await client.get(url)
+                response.raise_for_status()
+                return response.json()
+
+        authenticator = ClientAuthenticator(_auth_policy(settings), fetch_json, _DbReplay())
+    else:
+        log.warning("CLIENT AUTHENTICATION IS OFF: every caller is trusted (embedded quick start only)")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        database.purge(settings.audit_retention_days)
+        yield
+        database.close()
+
+    app = FastAPI(title="dli-cds", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.database = database
+    app.state.settings = settings
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+
+    def base_url(request: Request) -> str:
+        return settings.public_base_url.rstrip("/") or str(request.base_url).rstrip("/")
+
+    async def authenticate(request: Request, audiences: list[str]) -> str | None:
+        if authenticator is None:
+            return None
+        verified = await authenticator.verify(request.headers.get("authorization"), audiences)
+        return verified.iss
+
+    async def body_of(request: Request) -> dict[str, Any]:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
+            raise LimitExceeded("body-size", f"request body of {declared} bytes exceeds the limit")
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > limits.max_body_bytes:
+                raise LimitExceeded(
+                    "body-size", f"request body exceeds the limit of {limits.max_body_bytes} bytes"
+                )
+        return parse_json_body(raw, limits)
+
+    async def guarded(handler: Callable[[], Awaitable[Response]]) -> Response:
+        try:
+            return await handler()
+        except AuthenticationError as exc:
+            log.info("unauthenticated call refused: %s", exc)
+            return Response(status_code=401)
+        except LimitExceeded as exc:
+            status = 413 if exc.limit == "body-size" else 400
+            return outcome(status, "too-costly", str(exc))
+        except MalformedJson as exc:
+            return outcome(400, "structure", str(exc))
+        except ServiceError as exc:
+            return outcome(STATUS.get(type(exc), 500), exc.code, exc.message, exc.where)
+        except Exception:
+            log.exception("internal error")
+            return outcome(500, "exception", "internal error: the service could not answer this request")
+
+    @app.get("/cds-services")
+    async def discovery(request: Request) -> Response:
+        async def run() -> Response:
+            await authenticate(request, [f"{base_url(request)}/cds-services"])
+            return _json(cds_response(discovery_document(auth_off=not auth_required)) | {})
+
+        return await guarded(run)
+
+    @app.post(SERVICE_PATH)
+    async def order_sign(request: Request) -> Response:
+        started = time.perf_counter()
+        audit: dict[str, Any] = {"endpoint": "order-sign"}
+
+        async def run() -> Response:
+            iss = await authenticate(request, [f"{base_url(request)}{SERVICE_PATH}"])
+            audit["client_iss"] = iss
+            body = await body_of(request)
+            audit["hook_instance"] = str(body.get("hookInstance"))[:200] if body.get("hookInstance") else None
+            parsed = parse_order_sign(body, HOOK)
+            audit["patient_id"] = parsed.context.patientId
+            check_counts(len(parsed.orders), count_resources(body.get("prefetch")), limits)
+            result = await service.handle(parsed, now=clock(), questionnaire_url=canonical(base_url(request)))
+            audit["orders"] = result.orders
+            return _json(cds_response(result.body))
+
+        response = await guarded(run)
+        _audit(database, audit, response, started)
+        return response
+
+    @app.post(f"{SERVICE_PATH}/feedback")
+    async def feedback(request: Request) -> Response:
+        started = time.perf_counter()
+        audit: dict[str, Any] = {"endpoint": "feedback"}
+
+        async def run() -> Response:
+            base = base_url(request)
+            audit["client_iss"] = await authenticate(
+                request, [f"{base}{SERVICE_PATH}/feedback", f"{base}{SERVICE_PATH}"]
+            )
+            parsed = parse_feedback(await body_of(request))
+            items = [i.model_dump(exclude_none=True) for i in parsed.feedback]
+            database.record_feedback(SERVICE_ID, items)
+            return Response(status_code=200)
+
+        response = await guarded(run)
+        _audit(database, audit, response, started)
+        return response
+
+    @app.get("/fhir/Questionnaire/dli-cp-mp-101")
+    async def questionnaire(request: Request) -> Response:
+        return _json(questionnaires.questionnaire(base_url(request)), media_type="application/fhir+json")
+
+    @app.get("/fhir/Questionnaire")
+    async def questionnaire_search(request: Request, url: str | None = None) -> Response:
+        return _json(questionnaires.search(base_url(request), url), media_type="application/fhir+json")
+
+    app.state.prefetch = PREFETCH
+    return app
+
+
+def _audit(database: Database, audit: dict[str, Any], response: Response, started: float) -> None:
+    body = bytes(response.body) if getattr(response, "body", None) else b""
+    orders = audit.get("orders")
+    database.audit(
+        {
+            "at": dt.datetime.now(dt.UTC),
+            "service": SERVICE_ID,
+            "endpoint": audit["endpoint"],
+            "hook_instance": audit.get("hook_instance"),
+            "client_iss": audit.get("client_iss"),
+            "patient_id": audit.get("patient_id"),
+            "orders": orjson.dumps(orders).decode() if orders else None,
+            "status": response.status_code,
+            "latency_ms": (time.perf_counter() - started) * 1000,
+            "response": body.decode("utf-8", "replace") if body else None,
+        }
+    )

@@ -1,0 +1,154 @@
+"""The card for one in-scope order: what the clinician reads.
+
+Summary (< 140 characters) naming the outcome; indicator ``info`` (criteria met) or ``warning``;
+``source.label`` the plan's name, ``source.topic`` from the CDS Hooks card-type code system; a
+detail that names the order and lists every criterion as met / not met / unknown with the
+evidence that decided it (resource reference, value, date — rendered with FHIRPath); override
+reasons with displays; a link to the policy. No I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cds.fhirpath import compiled
+from cds.policy import Decision
+
+CARD_TYPES = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
+OVERRIDE_SYSTEM = "https://dli-cds.org/fhir/CodeSystem/override-reason"
+OVERRIDE_REASONS = [
+    {
+        "system": OVERRIDE_SYSTEM,
+        "code": "record-out-of-date",
+        "display": "The record is out of date; documentation follows",
+    },
+    {
+        "system": OVERRIDE_SYSTEM,
+        "code": "clinical-exception",
+        "display": "Clinical exception: will justify in the prior authorization",
+    },
+    {"system": OVERRIDE_SYSTEM, "code": "not-applicable", "display": "Not a donor lymphocyte infusion"},
+]
+STATUS_TEXT = {"met": "met", "not-met": "**not met**", "unknown": "unknown"}
+SUMMARY = {
+    "meets-criteria": "CP.MP.101 criteria met for {order}: prior authorization required",
+    "not-medically-necessary": "{order} not medically necessary under CP.MP.101 ({labels})",
+    "documentation-needed": "{order}: documentation needed for CP.MP.101 (complete the DLI questionnaire)",
+}
+# Evidence rendering (compiled once): what it is, its value, its date.
+_WHAT = compiled(
+    "(code.text | code.coding.display | code.coding.code | description.text | medication.text"
+    " | medication.coding.display | questionnaire).first()"
+)
+_VALUE = compiled(
+    "(value.ofType(Quantity).value.toString() + ' ' + value.ofType(Quantity).unit)"
+    " | value.ofType(CodeableConcept).coding.display | value.ofType(CodeableConcept).text"
+    " | value.ofType(string) | value.ofType(integer).toString() | value.ofType(boolean).toString()"
+    " | stage.summary.text"
+)
+_STATUS = compiled("clinicalStatus.coding.code.first()")
+_DATE = compiled(
+    "(effective.ofType(dateTime) | effective.ofType(Period).start | performed.ofType(dateTime)"
+    " | performed.ofType(Period).start | onset.ofType(dateTime) | recordedDate | authored"
+    " | authoredOn | startDate | issued).first()"
+)
+
+
+def _order_name(order: dict[str, Any]) -> str:
+    code = order.get("code") if isinstance(order.get("code"), dict) else {}
+    text = code.get("text")
+    if not text:
+        codings = code.get("coding") or []
+        text = next((c.get("display") or c.get("code") for c in codings if isinstance(c, dict)), None)
+    name = str(text or "Donor lymphocyte infusion")
+    return name if len(name) <= 60 else name[:57] + "..."
+
+
+def _evidence_line(resource: dict[str, Any]) -> str:
+    ref = f"{resource.get('resourceType')}/{resource.get('id')}"
+    what = _WHAT.first(resource)
+    values = [str(v) for v in _VALUE(resource)][:2]
+    when = _DATE.first(resource)
+    parts = [f"`{ref}`"]
+    if what:
+        parts.append(str(what))
+    if values:
+        parts.append("value " + ", ".join(values))
+    status = _STATUS.first(resource)
+    if status:
+        parts.append(f"status {status}")
+    if when:
+        parts.append(f"({when})")
+    return " ".join(parts)
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def detail(decision: Decision) -> str:
+    order = _order_name(decision.order)
+    lines = [
+        f"**Order:** {_escape(order)} (`{decision.order_ref}`)",
+        "",
+        f"**CP.MP.101 outcome:** {decision.outcome.replace('-', ' ') if decision.outcome else 'none'}",
+    ]
+    if decision.reason:
+        lines.append(f"**Why:** {_escape(decision.reason)}")
+    lines += ["", "| Criterion | Status | Reason | Evidence |", "|---|---|---|---|"]
+    for c in decision.criteria:
+        evidence = "<br>".join(_escape(_evidence_line(r)) for r in c.evidence) or "none on record"
+        lines.append(
+            f"| {c.label} {_escape(c.title)} | {STATUS_TEXT.get(c.status, c.status)} | {_escape(c.reason)} | {evidence} |"
+        )
+    lines += ["", "I.A or I.B must be met, and none of I.C.1-I.C.4 or II.A-II.D may apply."]
+    if decision.outcome == "documentation-needed":
+        lines.append("Complete the DLI questionnaire, then sign the order again.")
+    return "\n".join(lines)
+
+
+def card(decision: Decision, *, uuid: str, plan_name: str, policy_url: str) -> dict[str, Any]:
+    assert decision.outcome is not None
+    order = _order_name(decision.order)
+    labels = ", ".join(decision.failing[:3]) or "criteria"
+    summary = SUMMARY[decision.outcome].format(order=order, labels=labels)
+    if len(summary) >= 140:
+        summary = SUMMARY[decision.outcome].format(order="DLI order", labels=labels)[:139]
+    return {
+        "uuid": uuid,
+        "summary": summary,
+        "indicator": "info" if decision.outcome == "meets-criteria" else "warning",
+        "detail": detail(decision),
+        "source": {
+            "label": plan_name,
+            "url": policy_url,
+            "topic": {"system": CARD_TYPES, "code": "guideline", "display": "Guideline"},
+        },
+        "overrideReasons": OVERRIDE_REASONS,
+        "links": [
+            {"label": "CP.MP.101 Donor Lymphocyte Infusion policy", "url": policy_url, "type": "absolute"}
+        ],
+    }
+
+
+def technical_card(
+    order: dict[str, Any], *, uuid: str, plan_name: str, policy_url: str, why: str
+) -> dict[str, Any]:
+    return {
+        "uuid": uuid,
+        "summary": "CP.MP.101 could not be checked: the patient's record could not be read",
+        "indicator": "warning",
+        "detail": (
+            f"**Order:** {_escape(_order_name(order))} (`{order.get('resourceType')}/{order.get('id')}`)\n\n"
+            f"The coverage requirements for this donor lymphocyte infusion could not be determined: {_escape(why)}. "
+            "Sign again later, or submit the prior authorization with the clinical documentation."
+        ),
+        "source": {
+            "label": plan_name,
+            "url": policy_url,
+            "topic": {"system": CARD_TYPES, "code": "guideline", "display": "Guideline"},
+        },
+        "links": [
+            {"label": "CP.MP.101 Donor Lymphocyte Infusion policy", "url": policy_url, "type": "absolute"}
+        ],
+    }

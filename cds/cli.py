@@ -1,0 +1,168 @@
+"""The ``dli-cds`` command.
+
+```
+dli-cds serve [--host 127.0.0.1] [--port 8080] [--workers 1] [--certfile F --keyfile F]
+dli-cds evaluate REQUEST.json [--now ISO-DATETIME] [--base-url URL]
+dli-cds audit [--patient ID] [--hook-instance ID] [--limit N] [--purge]
+dli-cds cql check|run ...
+```
+``evaluate`` prints the response and a criterion-by-criterion trace; its exit status is 0 for
+criteria met or nothing in scope, 10 not medically necessary, 11 documentation needed, 12
+indeterminate, 2 for a request that cannot be answered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cds.cql import cli as cql_cli
+
+EXIT_BY_OUTCOME = {"not-medically-necessary": 10, "documentation-needed": 11, "indeterminate": 12}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dli-cds", description="DLI (CP.MP.101) CDS Hooks + CRD service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the CDS Hooks service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--certfile", default=None, help="TLS certificate (PEM)")
+    serve.add_argument("--keyfile", default=None, help="TLS private key (PEM)")
+    evaluate = commands.add_parser("evaluate", help="answer one order-sign request from a file")
+    evaluate.add_argument("request", type=Path)
+    evaluate.add_argument("--now", default=None, help="the clock (ISO date-time with offset)")
+    evaluate.add_argument("--base-url", default="http://127.0.0.1:8080")
+    audit = commands.add_parser("audit", help="query the audit log")
+    audit.add_argument("--patient", default=None)
+    audit.add_argument("--hook-instance", default=None)
+    audit.add_argument("--limit", type=int, default=20)
+    audit.add_argument("--purge", action="store_true", help="delete entries older than the retention setting")
+    cql_cli.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "evaluate":
+        return _evaluate(args)
+    if args.command == "audit":
+        return _audit(args)
+    return cql_cli.run(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from cds.settings import get_settings
+
+    settings = get_settings()
+    if settings.auth_mode != "required":
+        print(
+            "WARNING: client authentication is OFF (DLI_CDS_AUTH_MODE=required turns it on)", file=sys.stderr
+        )
+    uvicorn.run(
+        "cds.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        ssl_certfile=args.certfile,
+        ssl_keyfile=args.keyfile,
+        access_log=False,
+    )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from cds.errors import ServiceError
+    from cds.evaluation import PolicyEngine
+    from cds.fhir_client import FhirClient
+    from cds.hooks import parse_order_sign
+    from cds.json_rules import cds_response
+    from cds.order_sign import OrderSignService, ServiceConfig
+    from cds.questionnaire import canonical
+    from cds.settings import get_settings
+
+    settings = get_settings()
+    now = dt.datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now else dt.datetime.now(dt.UTC)
+    engine = PolicyEngine(settings.cql_dir)
+    service = OrderSignService(
+        engine,
+        FhirClient(settings.fhir_timeout_seconds, settings.fhir_max_pages),
+        ServiceConfig(settings.plan_name, settings.policy_url, settings.time_budget_seconds),
+    )
+    try:
+        request = parse_order_sign(json.loads(args.request.read_text()), "order-sign")
+        result = asyncio.run(service.handle(request, now=now, questionnaire_url=canonical(args.base_url)))
+    except (ServiceError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(cds_response(result.body), indent=2))
+    _trace(engine, request, now, canonical(args.base_url))
+    worst = 0
+    for entry in result.orders:
+        worst = max(worst, EXIT_BY_OUTCOME.get(entry["outcome"], 0))
+    return worst
+
+
+def _trace(engine: Any, request: Any, now: dt.datetime, questionnaire_url: str) -> None:
+    from cds.discovery import PREFETCH
+    from cds.order_sign import OrderSignService  # noqa: F401  (documentation: same flow as the service)
+    from cds.prefetch import merge, read_prefetch
+
+    orders = [o for o in request.orders if o.get("resourceType") == "ServiceRequest"]
+    record = merge(read_prefetch(request, PREFETCH).resources)
+    for order in orders:
+        values = engine.evaluate(order, orders, record, now, questionnaire_url)
+        print(
+            f"\nServiceRequest/{order.get('id')}: in scope {values['In Scope']}, outcome {values['Outcome']}",
+            file=sys.stderr,
+        )
+        if not values["In Scope"]:
+            continue
+        for row in values["Criteria"]:
+            evidence = ", ".join(
+                getattr(e, "reference", lambda: None)() or "?" for e in row["evidence"] or []
+            )
+            print(
+                f"  {row['label']:6s} {row['status']:8s} {row['reason']}"
+                + (f" [{evidence}]" if evidence else ""),
+                file=sys.stderr,
+            )
+        if values["Coverage Reason"]:
+            print(f"  reason: {values['Coverage Reason']}", file=sys.stderr)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from cds.db import Database
+    from cds.settings import get_settings
+
+    settings = get_settings()
+    database = Database(settings.database_url)
+    try:
+        if args.purge:
+            print(f"purged {database.purge(settings.audit_retention_days)} entries")
+            return 0
+        for row in database.audit_rows(
+            patient_id=args.patient, hook_instance=args.hook_instance, limit=args.limit
+        ):
+            row = dict(row)
+            row["at"] = row["at"].isoformat() if row.get("at") else None
+            print(json.dumps(row, default=str))
+    finally:
+        database.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

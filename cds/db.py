@@ -1,0 +1,202 @@
+"""The database: feedback, the audit log of every call, and the JWT replay store.
+
+The only module that imports SQLAlchemy. SQLite (embedded default, WAL) or PostgreSQL through a
+URL; several workers or hosts share one PostgreSQL. Audit rows are written by a background
+thread in batches so that the request path does not wait for the disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import queue
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+log = logging.getLogger(__name__)
+metadata = MetaData()
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("service", String(100), nullable=False),
+    Column("card", String(200), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("outcome_timestamp", String(40), nullable=False),
+    Column("override_code", String(200)),
+    Column("override_comment", Text),
+    Column("accepted_suggestions", Text),
+)
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("service", String(100), nullable=False),
+    Column("endpoint", String(100), nullable=False),
+    Column("hook_instance", String(200)),
+    Column("client_iss", String(500)),
+    Column("patient_id", String(200), index=True),
+    Column("orders", Text),  # JSON: [{"order": ref, "outcome": ..., "coverage_assertion_id": ...}]
+    Column("status", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("response", Text),
+)
+replay = Table(
+    "jwt_replay",
+    metadata,
+    Column("key", String(600), primary_key=True),
+    Column("expires_at", Float, nullable=False, index=True),
+)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=10000)
+        self._writer = threading.Thread(target=self._write_audit, name="audit-writer", daemon=True)
+        self._writer.start()
+
+    # ------------------------------------------------------------------ feedback
+    def record_feedback(self, service: str, items: Iterable[dict[str, Any]]) -> int:
+        now = dt.datetime.now(dt.UTC)
+        rows = []
+        for item in items:
+            reason = (item.get("overrideReason") or {}).get("reason") or {}
+            rows.append(
+                {
+                    "received_at": now,
+                    "service": service,
+                    "card": item["card"],
+                    "outcome": item["outcome"],
+                    "outcome_timestamp": item["outcomeTimestamp"],
+                    "override_code": "|".join(str(reason.get(k) or "") for k in ("system", "code"))
+                    if reason
+                    else None,
+                    "override_comment": (item.get("overrideReason") or {}).get("userComment"),
+                    "accepted_suggestions": json.dumps(item.get("acceptedSuggestions"))
+                    if item.get("acceptedSuggestions")
+                    else None,
+                }
+            )
+        with self.engine.begin() as conn:
+            conn.execute(insert(feedback), rows)
+        return len(rows)
+
+    def feedback_rows(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(feedback).order_by(feedback.c.id))]
+
+    # ------------------------------------------------------------------ audit
+    def audit(self, entry: dict[str, Any]) -> None:
+        try:
+            self._queue.put_nowait(entry)
+        except queue.Full:
+            log.error("audit queue full: writing synchronously")
+            with self.engine.begin() as conn:
+                conn.execute(insert(audit), [entry])
+
+    def _write_audit(self) -> None:
+        while True:
+            entry = self._queue.get()
+            if entry is None:
+                self._queue.task_done()
+                return
+            batch = [entry]
+            while len(batch) < 200:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    self._queue.task_done()
+                    break
+                batch.append(more)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(insert(audit), batch)
+            except Exception:  # the writer must survive a database hiccup; the rows are logged
+                log.exception("could not write %d audit rows", len(batch))
+            for _ in batch:
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        self._queue.join()
+
+    def audit_rows(
+        self,
+        *,
+        patient_id: str | None = None,
+        hook_instance: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        self.flush()
+        query = select(audit).order_by(audit.c.id.desc()).limit(limit)
+        if patient_id:
+            query = query.where(audit.c.patient_id == patient_id)
+        if hook_instance:
+            query = query.where(audit.c.hook_instance == hook_instance)
+        if since:
+            query = query.where(audit.c.at >= since)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def purge(self, retention_days: int) -> int:
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=retention_days)
+        with self.engine.begin() as conn:
+            return conn.execute(delete(audit).where(audit.c.at < cutoff)).rowcount or 0
+
+    # ------------------------------------------------------------------ JWT replay
+    def remember_jti(self, key: str, expires_at: float, now: float) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(delete(replay).where(replay.c.expires_at < now))
+                existing = conn.execute(select(replay.c.expires_at).where(replay.c.key == key)).first()
+                if existing is not None:
+                    return False
+                conn.execute(insert(replay), [{"key": key, "expires_at": expires_at}])
+        except IntegrityError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._writer.join(timeout=5)
+        self.engine.dispose()

@@ -1,0 +1,151 @@
+"""CDS Hooks 2.0 wire models: the order-sign request and feedback, tolerant of what real
+clients send (unknown fields and extensions ignored; ``Bundle.type`` optional; absent
+``encounterId``; ``PractitionerRole`` users; ``null`` prefetch values)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cds.errors import InvalidRequest
+
+_USER = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class FhirAuthorization(_Model):
+    access_token: str = ""
+    token_type: str = "Bearer"
+    expires_in: int | None = None
+    scope: str | None = None
+    subject: str | None = None
+    patient: str | None = None
+
+
+class OrderSignContext(_Model):
+    userId: str
+    patientId: str
+    encounterId: str | None = None
+    draftOrders: dict[str, Any]
+
+    @field_validator("userId")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        if not _USER.match(value):
+            raise ValueError(
+                "userId must be a {type}/{id} reference (Practitioner/..., PractitionerRole/...)"
+            )
+        return value
+
+    @field_validator("patientId")
+    @classmethod
+    def _patient(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("patientId must not be empty")
+        return value
+
+    @field_validator("draftOrders")
+    @classmethod
+    def _bundle(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value.get("resourceType") != "Bundle":
+            raise ValueError("draftOrders must be a FHIR Bundle")
+        entries = value.get("entry", [])
+        if not isinstance(entries, list):
+            raise ValueError("draftOrders.entry must be an array")
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+                raise ValueError(f"draftOrders.entry[{i}] has no resource")
+            if not isinstance(entry["resource"].get("resourceType"), str):
+                raise ValueError(f"draftOrders.entry[{i}].resource has no resourceType")
+        return value
+
+
+class OrderSignRequest(_Model):
+    hook: str
+    hookInstance: str = Field(min_length=1)
+    fhirServer: str | None = None
+    fhirAuthorization: FhirAuthorization | None = None
+    context: OrderSignContext
+    prefetch: dict[str, Any] | None = None
+    extension: dict[str, Any] | None = None
+
+    @property
+    def orders(self) -> list[dict[str, Any]]:
+        return [e["resource"] for e in self.context.draftOrders.get("entry", [])]
+
+    @property
+    def requested_version(self) -> str:
+        ext = self.extension or {}
+        version = ext.get("davinci-crd.requestedVersion")
+        return version if isinstance(version, str) and version else "2.0.1"
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        ext = self.extension or {}
+        config = ext.get("davinci-crd.configuration")
+        return config if isinstance(config, dict) else {}
+
+
+class Coding(_Model):
+    system: str | None = None
+    code: str | None = None
+    display: str | None = None
+
+
+class OverrideReason(_Model):
+    reason: Coding | None = None
+    userComment: str | None = None
+
+
+class AcceptedSuggestion(_Model):
+    id: str
+
+
+class FeedbackItem(_Model):
+    card: str = Field(min_length=1)
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[AcceptedSuggestion] | None = None
+    overrideReason: OverrideReason | None = None
+    outcomeTimestamp: str
+
+    @field_validator("outcomeTimestamp")
+    @classmethod
+    def _timestamp(cls, value: str) -> str:
+        if not re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$", value):
+            raise ValueError("outcomeTimestamp must be an ISO 8601 date-time with a timezone")
+        return value
+
+
+class FeedbackRequest(_Model):
+    feedback: list[FeedbackItem] = Field(min_length=1)
+
+
+def _first_error(exc: ValidationError) -> InvalidRequest:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    message = err.get("msg", "invalid value")
+    return InvalidRequest(f"{where}: {message}" if where else message, where or None)
+
+
+def parse_order_sign(body: dict[str, Any], hook: str) -> OrderSignRequest:
+    try:
+        request = OrderSignRequest.model_validate(body)
+    except ValidationError as exc:
+        raise _first_error(exc) from None
+    if request.hook != hook:
+        raise InvalidRequest(f"hook must be {hook!r}, not {request.hook!r}", "hook")
+    if request.fhirAuthorization is not None and not request.fhirServer:
+        raise InvalidRequest("fhirServer is required with fhirAuthorization", "fhirServer")
+    return request
+
+
+def parse_feedback(body: dict[str, Any]) -> FeedbackRequest:
+    try:
+        return FeedbackRequest.model_validate(body)
+    except ValidationError as exc:
+        raise _first_error(exc) from None

@@ -1,0 +1,230 @@
+"""The order-sign service: a validated request in, the CDS Hooks response out.
+
+Flow: which draft ServiceRequests are in scope (the library decides, from the orders alone) →
+the record (prefetch, then the FHIR server for what is missing) → one evaluation per in-scope
+order → a card and a CRD coverage-information system action each. Knows no HTTP: errors are
+typed (``cds.errors``). A FHIR server that fails answers ``indeterminate``/technical, never a
+500; data that is missing with no way to fetch it is :class:`~cds.errors.DataUnavailable`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from fhir.resources.R4B.servicerequest import ServiceRequest
+from pydantic import ValidationError
+
+from cds import cards as card_builder
+from cds import coverage_information as ci
+from cds.discovery import CARD_TYPE, PREFETCH
+from cds.errors import DataUnavailable, FhirServerError, InvalidRequest
+from cds.evaluation import PolicyEngine, scope_only
+from cds.fhir_client import FhirClient
+from cds.hooks import OrderSignRequest
+from cds.policy import Decision, decide
+from cds.prefetch import merge, read_prefetch
+
+log = logging.getLogger(__name__)
+NAMESPACE = uuid.UUID("6f0c1d8e-2b7a-4e53-9d0e-5a1f3c2b9e44")
+
+
+@dataclass
+class OrderSignResult:
+    body: dict[str, Any]
+    orders: list[dict[str, Any]] = field(default_factory=list)  # for the audit log
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    plan_name: str
+    policy_url: str
+    time_budget_seconds: float
+
+
+class OrderSignService:
+    def __init__(self, engine: PolicyEngine, fhir: FhirClient, config: ServiceConfig) -> None:
+        self.engine = engine
+        self.fhir = fhir
+        self.config = config
+
+    async def handle(
+        self, request: OrderSignRequest, *, now: dt.datetime, questionnaire_url: str
+    ) -> OrderSignResult:
+        orders = [o for o in request.orders if o.get("resourceType") == "ServiceRequest"]
+        in_scope = [o for o in orders if scope_only(self.engine, o, orders, now, questionnaire_url)]
+        if not in_scope:
+            return OrderSignResult({"cards": []})
+        for order in in_scope:
+            _validate(order)
+        try:
+            record = await self._record(request)
+        except FhirServerError as exc:
+            log.warning("hook %s: FHIR server failure: %s", request.hookInstance, exc.message)
+            return self._technical(request, in_scope, now, questionnaire_url, exc.message)
+        decisions = [
+            decide(order, self.engine.evaluate(order, orders, record, now, questionnaire_url))
+            for order in in_scope
+        ]
+        return self._answer(request, decisions, record, now, questionnaire_url)
+
+    async def _record(self, request: OrderSignRequest) -> list[dict[str, Any]]:
+        state = read_prefetch(request, PREFETCH)
+        resources = list(state.resources)
+        if state.missing:
+            if not request.fhirServer:
+                keys = ", ".join(sorted(state.missing))
+                raise DataUnavailable(
+                    f"prefetch is missing {keys} and no fhirServer was given to read them from", "prefetch"
+                )
+            token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+            fetched = await self.fhir.search_all(
+                request.fhirServer, state.missing, token or None, self.config.time_budget_seconds
+            )
+            for items in fetched.values():
+                resources.extend(items)
+        return merge(resources)
+
+    # ------------------------------------------------------------------ answers
+    def _ids(self, request: OrderSignRequest, now: dt.datetime, *parts: str) -> str:
+        return str(uuid.uuid5(NAMESPACE, "|".join((request.hookInstance, now.isoformat(), *parts))))
+
+    def _answer(
+        self,
+        request: OrderSignRequest,
+        decisions: list[Decision],
+        record: list[dict[str, Any]],
+        now: dt.datetime,
+        questionnaire_url: str,
+    ) -> OrderSignResult:
+        config = request.configuration
+        coverage = _coverage(record, request.context.patientId)
+        want_cards = config.get(CARD_TYPE, True) is not False
+        want_actions = config.get("coverage-info", True) is not False
+        max_cards = config.get("max-cards")
+        cards: list[dict[str, Any]] = []
+        actions: list[dict[str, Any]] = []
+        audit: list[dict[str, Any]] = []
+        for d in decisions:
+            assert d.outcome is not None
+            entry: dict[str, Any] = {"order": d.order_ref, "outcome": d.outcome}
+            if want_cards:
+                cards.append(
+                    card_builder.card(
+                        d,
+                        uuid=self._ids(request, now, d.order_ref, "card"),
+                        plan_name=self.config.plan_name,
+                        policy_url=self.config.policy_url,
+                    )
+                )
+            if want_actions and coverage is not None:
+                assertion = self._ids(request, now, d.order_ref, coverage)
+                extension = ci.coverage_extension(
+                    outcome=d.outcome,
+                    version=request.requested_version,
+                    coverage_ref=coverage,
+                    date=now.date().isoformat(),
+                    assertion_id=assertion,
+                    reason=d.reason,
+                    questionnaire_url=questionnaire_url,
+                )
+                actions.append(
+                    ci.system_action(
+                        d.order,
+                        extension,
+                        f"CP.MP.101 coverage information for {d.order_ref}: {d.outcome.replace('-', ' ')}",
+                    )
+                )
+                entry["coverage_assertion_id"] = assertion
+            audit.append(entry)
+            log.info("hook %s: %s -> %s", request.hookInstance, d.order_ref, d.outcome)
+        if isinstance(max_cards, int) and not isinstance(max_cards, bool) and max_cards >= 0:
+            cards = cards[:max_cards]
+        body: dict[str, Any] = {"cards": cards}
+        if actions:
+            body["systemActions"] = actions
+        return OrderSignResult(body, audit)
+
+    def _technical(
+        self,
+        request: OrderSignRequest,
+        orders: list[dict[str, Any]],
+        now: dt.datetime,
+        questionnaire_url: str,
+        why: str,
+    ) -> OrderSignResult:
+        config = request.configuration
+        coverage = _coverage_from_prefetch(request)
+        cards, actions, audit = [], [], []
+        text = f"The patient's record could not be read from the EHR's FHIR server: {why}."
+        for order in orders:
+            ref = f"ServiceRequest/{order.get('id')}"
+            entry: dict[str, Any] = {"order": ref, "outcome": "indeterminate"}
+            if config.get(CARD_TYPE, True) is not False:
+                cards.append(
+                    card_builder.technical_card(
+                        order,
+                        uuid=self._ids(request, now, ref, "card"),
+                        plan_name=self.config.plan_name,
+                        policy_url=self.config.policy_url,
+                        why=why,
+                    )
+                )
+            if config.get("coverage-info", True) is not False and coverage is not None:
+                assertion = self._ids(request, now, ref, coverage)
+                extension = ci.coverage_extension(
+                    outcome="technical",
+                    version=request.requested_version,
+                    coverage_ref=coverage,
+                    date=now.date().isoformat(),
+                    assertion_id=assertion,
+                    reason=text,
+                    questionnaire_url=questionnaire_url,
+                )
+                actions.append(
+                    ci.system_action(
+                        order, extension, f"CP.MP.101 coverage information for {ref}: indeterminate"
+                    )
+                )
+                entry["coverage_assertion_id"] = assertion
+            audit.append(entry)
+        body: dict[str, Any] = {"cards": cards}
+        if actions:
+            body["systemActions"] = actions
+        return OrderSignResult(body, audit)
+
+
+def _validate(order: dict[str, Any]) -> None:
+    try:
+        ServiceRequest.model_validate(order)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        raise InvalidRequest(
+            f"draft order ServiceRequest/{order.get('id')} is not a valid FHIR R4 ServiceRequest: {where}: {err.get('msg')}",
+            f"context.draftOrders.entry.resource.{where}",
+        ) from None
+
+
+def _coverage(record: list[dict[str, Any]], patient_id: str) -> str | None:
+    """The reference of the patient's active Coverage (the first one: CRD passes the primary)."""
+    for resource in record:
+        if resource.get("resourceType") != "Coverage" or not resource.get("id"):
+            continue
+        if resource.get("status") not in (None, "active"):
+            continue
+        beneficiary = (resource.get("beneficiary") or {}).get("reference", "")
+        if beneficiary and not beneficiary.endswith(f"Patient/{patient_id}"):
+            continue
+        return f"Coverage/{resource['id']}"
+    return None
+
+
+def _coverage_from_prefetch(request: OrderSignRequest) -> str | None:
+    from cds.prefetch import resources_of
+
+    resources = [r for v in (request.prefetch or {}).values() for r in resources_of(v)]
+    return _coverage(resources, request.context.patientId)

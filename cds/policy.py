@@ -1,0 +1,71 @@
+"""The decision for one order, read from the policy library's result defines (no I/O, no
+policy rules: the library decides)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from cds.cql.runtime.fhir import FhirNode
+
+OUTCOMES = ("meets-criteria", "not-medically-necessary", "documentation-needed")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    label: str
+    title: str
+    status: str  # met | not-met | unknown
+    reason: str
+    evidence: tuple[dict[str, Any], ...]  # the resources' JSON
+
+
+@dataclass(frozen=True)
+class Decision:
+    order: dict[str, Any]
+    in_scope: bool
+    outcome: str | None
+    criteria: tuple[Criterion, ...]
+    failing: tuple[str, ...]
+    unknown: tuple[str, ...]
+    missing_facts: tuple[str, ...]
+    reason: str | None
+
+    @property
+    def order_ref(self) -> str:
+        return f"{self.order.get('resourceType')}/{self.order.get('id')}"
+
+
+def _evidence(values: Any) -> tuple[dict[str, Any], ...]:
+    out = []
+    for value in values or []:
+        node = value if isinstance(value, FhirNode) else None
+        if node is not None and isinstance(node.data, dict):
+            out.append(node.data)
+    return tuple(out)
+
+
+def decide(order: dict[str, Any], values: dict[str, Any]) -> Decision:
+    outcome = values.get("Outcome")
+    if outcome is not None and outcome not in OUTCOMES:
+        raise ValueError(f"the policy library returned an unknown outcome {outcome!r}")
+    criteria = tuple(
+        Criterion(
+            label=row["label"],
+            title=row["title"],
+            status=row["status"],
+            reason=row["reason"],
+            evidence=_evidence(row.get("evidence")),
+        )
+        for row in values.get("Criteria") or []
+    )
+    return Decision(
+        order=order,
+        in_scope=values.get("In Scope") is True,
+        outcome=outcome,
+        criteria=criteria,
+        failing=tuple(values.get("Failing Criteria") or ()),
+        unknown=tuple(values.get("Unknown Criteria") or ()),
+        missing_facts=tuple(values.get("Missing Facts") or ()),
+        reason=values.get("Coverage Reason"),
+    )

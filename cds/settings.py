@@ -1,0 +1,49 @@
+"""Service settings, read once from the environment (prefix ``DLI_CDS_``) or a ``.env`` file.
+
+Handed to the app through ``create_app(settings)``; ``get_settings()`` caches the default.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DLI_CDS_", env_file=".env", extra="ignore")
+
+    # The public base URL of this service (scheme, host, port, optional path), used for the
+    # questionnaire canonical and JWT audiences. Empty: the address each request was sent to.
+    public_base_url: str = ""
+    plan_name: str = "Example Health Plan"
+    policy_url: str = "https://www.centene.com/content/dam/centene/policies/clinical-policies/CP.MP.101.pdf"
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'dli-cds.sqlite3'}"
+    audit_retention_days: int = 2555
+    cql_dir: Path = ROOT / "cql"
+    # FHIR server calls (missing prefetch): per-request timeout, pages, and the total budget.
+    fhir_timeout_seconds: float = 2.5
+    fhir_max_pages: int = 5
+    time_budget_seconds: float = 4.0
+    # Request limits.
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_json_depth: int = 48
+    max_draft_orders: int = 50
+    max_resources: int = 5000
+    # Client authentication: "off" (embedded quick start) or "required".
+    auth_mode: str = "off"
+    auth_algorithms: list[str] = Field(default_factory=lambda: ["ES384", "RS384"])
+    # Trusted issuers as JSON: {"https://ehr.example.org": {"jku": ["https://.../jwks.json"],
+    # "jwks": {...} | null, "jwks_url": "..." | null, "tenants": []}}
+    auth_issuers: dict[str, dict[str, object]] = Field(default_factory=dict)
+    log_level: str = "info"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
