@@ -55,7 +55,8 @@ _DATE = compiled(
 
 
 def _order_name(order: dict[str, Any]) -> str:
-    code = order.get("code") if isinstance(order.get("code"), dict) else {}
+    raw = order.get("code")
+    code: dict[str, Any] = raw if isinstance(raw, dict) else {}
     text = code.get("text")
     if not text:
         codings = code.get("coding") or []

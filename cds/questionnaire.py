@@ -20,7 +20,7 @@ class QuestionnaireStore:
         self._questionnaire = json.loads((cql_dir / "questionnaire" / f"{QUESTIONNAIRE_ID}.json").read_text())
 
     def questionnaire(self, base_url: str) -> dict[str, Any]:
-        q = copy.deepcopy(self._questionnaire)
+        q: dict[str, Any] = copy.deepcopy(self._questionnaire)
         q["url"] = canonical(base_url)
         return q
 

@@ -254,10 +254,10 @@ class ExpressionCompiler(TimingCompiler):
         if isinstance(node.source, ast.Identifier) and node.source.name not in scope.locals:
             included = self.lib.included(node.source.name)
             if included is not None:
-                fn = included.definition_fn(node.name)
-                if fn is None:
+                definition: Fn | None = included.definition_fn(node.name)
+                if definition is None:
                     raise self.error(node, f"{node.source.name} has no definition {node.name!r}")
-                return fn
+                return definition
         source = self.compile(node.source, scope)
         name = node.name
         return lambda ctx, env: get_property(source(ctx, env), name)
@@ -507,7 +507,7 @@ class ExpressionCompiler(TimingCompiler):
             if isinstance(source, ast.Identifier) and source.name not in scope.locals:
                 included = self.lib.included(source.name)
                 if included is not None:
-                    fn = included.function_fn(node.name, args, node)
+                    fn: Fn | None = included.function_fn(node.name, args, node)
                     if fn is None:
                         raise self.error(
                             node, f"{source.name} has no function {node.name!r} of {len(args)} argument(s)"

@@ -142,7 +142,7 @@ def _sort(
 
     def order(a: tuple[list[Any], Any], b: tuple[list[Any], Any]) -> int:
         for x, y, (_, descending) in zip(a[0], b[0], keys, strict=True):
-            result = cmp(x, y)
+            result = int(cmp(x, y))
             if result:
                 return -result if descending else result
         return 0

@@ -62,8 +62,8 @@ def equal(a: Any, b: Any) -> bool | None:
         return result
     method = getattr(a, "cql_equal", None)
     if method is not None:
-        r: bool | None = method(b)
-        return r
+        answer: bool | None = method(b)
+        return answer
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if type(a) is not type(b) and not (isinstance(a, _NUMBER) and isinstance(b, _NUMBER)):

@@ -109,7 +109,7 @@ class _Temporal:
         return len(self.parts) == len(other.parts) and self.cql_compare(other) == 0
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self._key() == other._key() and self.parts == other.parts  # type: ignore[attr-defined]
+        return type(other) is type(self) and self._key() == other._key() and self.parts == other.parts
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self._key()))
