@@ -275,6 +275,17 @@ class ExpressionCompiler(TimingCompiler):
             fn = self.operator(node, "MinValue" if op == "minimum" else "MaxValue")
             return lambda ctx, env: fn(type_name)
         assert node.operand is not None
+        if (
+            op == "negate"
+            and isinstance(node.operand, ast.Literal)
+            and node.operand.kind in ("integer", "long", "decimal")
+        ):
+            folded = ast.Literal(node.line, node.column, node.operand.kind, "-" + str(node.operand.value))
+            return self._Literal(folded, scope)
+        if op == "negate" and isinstance(node.operand, ast.QuantityLit):
+            return self._QuantityLit(
+                ast.QuantityLit(node.line, node.column, "-" + node.operand.value, node.operand.unit), scope
+            )
         operand = self.compile(node.operand, scope)
         if op.startswith("is not "):
             inner = self.call_op(node, UNARY_OPS["is " + op[7:]], [operand])

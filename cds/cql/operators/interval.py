@@ -295,3 +295,150 @@ def Ends(a: Any, b: Any, precision: str | None = None) -> Any:
     if s is False or e is False:
         return False
     return None if s is None or e is None else True
+
+
+def _proper_contains(container: Any, element: Any, precision: str | None) -> Any:
+    if container is None:
+        return None
+    if isinstance(container, Interval):
+        inside = point_in(element, container, precision)
+        if inside is not True:
+            return inside
+        return (
+            compare(element, start(container), precision) != 0
+            and compare(element, end(container), precision) != 0
+        )
+    found = lists.contains(container, element)
+    if found is not True:
+        return found
+    return any(equal(x, element) is not True for x in container)
+
+
+@operator("ProperContains")
+def ProperContains(container: Any, element: Any, precision: str | None = None) -> Any:
+    return _proper_contains(container, element, precision)
+
+
+@operator("ProperIn")
+def ProperIn(element: Any, container: Any, precision: str | None = None) -> Any:
+    return _proper_contains(container, element, precision)
+
+
+@operator("ProperIncludes")
+def ProperIncludes(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    if isinstance(a, Interval) and not isinstance(b, Interval):
+        return _proper_contains(a, b, precision)
+    if isinstance(a, list) and not isinstance(b, list):
+        return _proper_contains(a, b, precision)
+    included = Includes(a, b, precision)
+    if included is not True:
+        return included
+    if isinstance(a, Interval):
+        same = interval_equal(a, b)
+        return None if same is None else not same
+    return len(lists.distinct(list(a))) > len(lists.distinct(list(b)))
+
+
+@operator("ProperIncludedIn")
+def ProperIncludedIn(a: Any, b: Any, precision: str | None = None) -> Any:
+    return ProperIncludes(b, a, precision)
+
+
+@operator("MeetsBefore")
+def MeetsBefore(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    return equal(successor(end(a)), start(b))
+
+
+@operator("MeetsAfter")
+def MeetsAfter(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    return equal(successor(end(b)), start(a))
+
+
+@operator("OverlapsBefore")
+def OverlapsBefore(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    x = compare(start(a), start(b), precision)
+    y = _ge(end(a), start(b), precision)
+    if x is None or y is None:
+        return None
+    return x < 0 and y
+
+
+@operator("OverlapsAfter")
+def OverlapsAfter(a: Any, b: Any, precision: str | None = None) -> Any:
+    if a is None or b is None:
+        return None
+    x = compare(end(a), end(b), precision)
+    y = _le(start(a), end(b), precision)
+    if x is None or y is None:
+        return None
+    return x > 0 and y
+
+
+@operator("Collapse")
+def Collapse(intervals: Any, per: Any = None) -> Any:
+    if intervals is None:
+        return None
+    items = sorted((i for i in intervals if i is not None), key=_sort_key)
+    out: list[Interval] = []
+    for item in items:
+        if out:
+            last = out[-1]
+            touches = _le(start(item), successor(end(last)), None)
+            if touches is True:
+                if compare(end(item), end(last)) == 1:
+                    out[-1] = Interval(last.low, item.high, last.low_closed, item.high_closed)
+                continue
+        out.append(item)
+    return out
+
+
+def _sort_key(i: Interval) -> Any:
+    import functools
+
+    return functools.cmp_to_key(lambda a, b: compare(a, b) or 0)(start(i))
+
+
+@operator("Expand")
+def Expand(source: Any, per: Any = None) -> Any:
+    if source is None:
+        return None
+    from cds.cql.operators.arithmetic import add
+    from cds.cql.runtime.quantity import Quantity
+
+    intervals = source if isinstance(source, list) else [source]
+    result: list[Any] = []
+    for interval in Collapse([i for i in intervals if i is not None]) or []:
+        lo, hi = start(interval), end(interval)
+        if lo is None or hi is None:
+            return None
+        step: Any = per
+        if step is None:
+            step = 1 if isinstance(lo, int) else Quantity(1, "1")
+        value = lo
+        guard = 0
+        while compare(value, hi) is not None and compare(value, hi) <= 0 and guard < 100000:  # type: ignore[operator]
+            nxt = add(
+                value,
+                step.value if isinstance(step, Quantity) and isinstance(lo, int | decimal_type()) else step,
+            )
+            last = predecessor(nxt) if nxt is not None else None
+            if last is None or compare(last, hi) == 1:
+                break
+            result.append(Interval(value, last, True, True))
+            value = nxt
+            guard += 1
+    return result if isinstance(source, list) else [r.low for r in result]
+
+
+def decimal_type() -> type:
+    import decimal
+
+    return decimal.Decimal

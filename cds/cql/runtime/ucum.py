@@ -28,6 +28,13 @@ _BASE: dict[str, tuple[D, tuple[int, ...]]] = {
     "mo": (D("2629800"), (0, 0, 1, 0)),
     "a": (D("31557600"), (0, 0, 1, 0)),
     "%": (D("0.01"), (0, 0, 0, 0)),
+    # Calendar durations of definite length compare with their UCUM units (not year, month).
+    "millisecond": (D("0.001"), (0, 0, 1, 0)),
+    "second": (D(1), (0, 0, 1, 0)),
+    "minute": (D(60), (0, 0, 1, 0)),
+    "hour": (D(3600), (0, 0, 1, 0)),
+    "day": (D(86400), (0, 0, 1, 0)),
+    "week": (D(604800), (0, 0, 1, 0)),
     "1": (D(1), (0, 0, 0, 0)),
     "[lb_av]": (D("453.59237"), (1, 0, 0, 0)),
     "[oz_av]": (D("28.349523125"), (1, 0, 0, 0)),

@@ -59,7 +59,8 @@ def load_cases(directory: Path) -> list[SuiteCase]:
 
 
 def load_skips(path: Path) -> dict[str, str]:
-    """``File/Group/Test  reason`` per line; ``#`` starts a comment line."""
+    """``File/Group/Test<TAB>reason`` per line (group names may hold spaces); ``#`` starts a
+    comment line."""
     skips: dict[str, str] = {}
     if not path.exists():
         return skips
@@ -67,6 +68,7 @@ def load_skips(path: Path) -> dict[str, str]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        test_id, _, reason = line.partition(" ")
+        test_id, _, reason = raw.partition("\t")
+        test_id = test_id.strip()
         skips[test_id] = reason.strip() or "no reason given"
     return skips
