@@ -383,8 +383,8 @@ class ExpressionCompiler(TimingCompiler):
                     return None
             if is_type(value, spec):
                 return value
-            if not isinstance(value, FhirNode) and spec[0] == "named" and is_type(system(value), spec):
-                return system(value)
+            if spec[0] == "named" and spec[1] == "System" and is_type(system(value), spec):
+                return system(value)  # a FHIR element as its System type (FHIRHelpers conversion)
             if strict:
                 raise CqlRuntimeError(f"cannot cast a {type(value).__name__} as {name}")
             return None

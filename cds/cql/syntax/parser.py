@@ -195,6 +195,11 @@ class _LibraryParser(ExpressionParser):
         return name
 
     def _define(self, lib: ast.Library, access: str, start: Token) -> None:
+        if self.c.at_word("public", "private") and (
+            self.c.peek().kind in ("qident", "bident") or self.c.peek().is_word("fluent", "function")
+            or self.c.is_identifier(self.c.peek())
+        ):
+            access = self.c.advance().text
         fluent = self.c.accept_word("fluent") is not None
         if self.c.at_word("function"):
             self.c.advance()
