@@ -12,6 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cds.errors import InvalidRequest
 
 _USER = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
+ORDER_TYPES = frozenset(
+    {
+        "ServiceRequest",
+        "MedicationRequest",
+        "DeviceRequest",
+        "NutritionOrder",
+        "VisionPrescription",
+        "CommunicationRequest",
+    }
+)
 
 
 class _Model(BaseModel):
@@ -60,8 +70,11 @@ class OrderSignContext(_Model):
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
                 raise ValueError(f"draftOrders.entry[{i}] has no resource")
-            if not isinstance(entry["resource"].get("resourceType"), str):
+            kind = entry["resource"].get("resourceType")
+            if not isinstance(kind, str):
                 raise ValueError(f"draftOrders.entry[{i}].resource has no resourceType")
+            if kind not in ORDER_TYPES:
+                raise ValueError(f"draftOrders.entry[{i}] is a {kind}, not an order resource")
         return value
 
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from cds import cards as card_builder
 from cds import coverage_information as ci
+from cds.cql.errors import CqlRuntimeError
 from cds.discovery import CARD_TYPE, PREFETCH
 from cds.errors import DataUnavailable, FhirServerError, InvalidRequest
 from cds.evaluation import PolicyEngine, scope_only
@@ -55,20 +56,31 @@ class OrderSignService:
         self, request: OrderSignRequest, *, now: dt.datetime, questionnaire_url: str
     ) -> OrderSignResult:
         orders = [o for o in request.orders if o.get("resourceType") == "ServiceRequest"]
-        in_scope = [o for o in orders if scope_only(self.engine, o, orders, now, questionnaire_url)]
+        for order in orders:
+            _validate(order)
+        try:
+            in_scope = [o for o in orders if scope_only(self.engine, o, orders, now, questionnaire_url)]
+        except CqlRuntimeError as exc:
+            raise InvalidRequest(
+                f"the draft orders could not be evaluated: {exc.message}", "context.draftOrders"
+            ) from None
         if not in_scope:
             return OrderSignResult({"cards": []})
-        for order in in_scope:
-            _validate(order)
         try:
             record = await self._record(request)
         except FhirServerError as exc:
             log.warning("hook %s: FHIR server failure: %s", request.hookInstance, exc.message)
             return self._technical(request, in_scope, now, questionnaire_url, exc.message)
-        decisions = [
-            decide(order, self.engine.evaluate(order, orders, record, now, questionnaire_url))
-            for order in in_scope
-        ]
+        try:
+            decisions = [
+                decide(order, self.engine.evaluate(order, orders, record, now, questionnaire_url))
+                for order in in_scope
+            ]
+        except CqlRuntimeError as exc:
+            # Malformed FHIR data in the record (e.g. a string where a CodeableConcept belongs).
+            raise InvalidRequest(
+                f"the patient's record could not be evaluated: {exc.message}", "prefetch"
+            ) from None
         return self._answer(request, decisions, record, now, questionnaire_url)
 
     async def _record(self, request: OrderSignRequest) -> list[dict[str, Any]]:

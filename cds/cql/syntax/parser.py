@@ -196,7 +196,8 @@ class _LibraryParser(ExpressionParser):
 
     def _define(self, lib: ast.Library, access: str, start: Token) -> None:
         if self.c.at_word("public", "private") and (
-            self.c.peek().kind in ("qident", "bident") or self.c.peek().is_word("fluent", "function")
+            self.c.peek().kind in ("qident", "bident")
+            or self.c.peek().is_word("fluent", "function")
             or self.c.is_identifier(self.c.peek())
         ):
             access = self.c.advance().text
