@@ -1,0 +1,84 @@
+"""The database works the same on SQLite (embedded default) and on a real PostgreSQL server
+that the test starts (Debian's package, installed by scripts/test.sh when missing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cds.db import Database
+from tests import postgres_server
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    if not postgres_server.available():
+        pytest.fail("PostgreSQL is not installed: scripts/test.sh installs Debian's postgresql")
+    with postgres_server.postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    url = (
+        f"sqlite:///{tmp_path / 'db.sqlite3'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    db = Database(url)
+    yield db
+    with db.engine.begin() as conn:
+        from cds.db import metadata
+
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    db.close()
+
+
+def test_feedback_round_trip(database: Database) -> None:
+    n = database.record_feedback(
+        "dli-order-sign",
+        [
+            {
+                "card": "u1",
+                "outcome": "overridden",
+                "outcomeTimestamp": "2026-11-24T10:00:00Z",
+                "overrideReason": {"reason": {"system": "s", "code": "c"}, "userComment": "why"},
+            }
+        ],
+    )
+    assert n == 1
+    (row,) = database.feedback_rows()
+    assert row["card"] == "u1" and row["override_code"] == "s|c" and row["override_comment"] == "why"
+
+
+def test_audit_write_query_and_retention(database: Database) -> None:
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    for at, patient in ((old, "p-old"), (dt.datetime.now(dt.UTC), "p-new")):
+        database.audit(
+            {
+                "at": at,
+                "service": "dli-order-sign",
+                "endpoint": "order-sign",
+                "hook_instance": "h",
+                "client_iss": None,
+                "patient_id": patient,
+                "orders": None,
+                "status": 200,
+                "latency_ms": 1.5,
+                "response": '{"cards": []}',
+            }
+        )
+    assert {r["patient_id"] for r in database.audit_rows()} == {"p-old", "p-new"}
+    assert [r["patient_id"] for r in database.audit_rows(patient_id="p-new")] == ["p-new"]
+    assert database.purge(retention_days=5) == 1
+    assert [r["patient_id"] for r in database.audit_rows()] == ["p-new"]
+
+
+def test_replay_store(database: Database) -> None:
+    assert database.remember_jti("iss|j1", 2000.0, now=1000.0) is True
+    assert database.remember_jti("iss|j1", 2000.0, now=1500.0) is False
+    assert database.remember_jti("iss|j1", 4000.0, now=3000.0) is True  # expired entries are forgotten

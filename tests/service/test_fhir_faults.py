@@ -1,0 +1,97 @@
+"""A misbehaving FHIR server never hangs a request nor leaks a 500: the answer is the CRD
+coverage information 'indeterminate' with reason 'technical' (2.2; conditional + OTH for 2.0.1)
+and a card saying the record could not be read."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cds.app import create_app
+from tests import fault_fhir_server
+from tests.conftest import NOW, Client, make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUEST = json.loads(
+    (ROOT / "fhir-examples" / "01-meets-aml-relapse-prevention" / "request.json").read_text()
+)
+FAULTS = [
+    "slow",
+    "error500",
+    "unauthorized",
+    "forbidden",
+    "malformed",
+    "not-a-bundle",
+    "endless-pages",
+    "huge",
+    "drip",
+    "reset",
+]
+
+
+@pytest.fixture(scope="module")
+def fault_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    settings = make_settings(
+        tmp_path_factory.mktemp("faults"), fhir_timeout_seconds=0.5, time_budget_seconds=1.5, fhir_max_pages=3
+    )
+    app = create_app(settings, clock=lambda: NOW)
+    yield Client(app)
+    app.state.database.close()
+
+
+def _without_record(base: str, version: str | None) -> dict[str, Any]:
+    request = copy.deepcopy(REQUEST)
+    request["prefetch"] = {
+        "patient": request["prefetch"]["patient"],
+        "coverage": request["prefetch"]["coverage"],
+    }
+    request["fhirServer"] = base
+    if version:
+        request["extension"] = {"davinci-crd.requestedVersion": version}
+    return request
+
+
+def _coverage(body: dict[str, Any]) -> dict[str, Any]:
+    ext = body["systemActions"][0]["resource"]["extension"][-1]["extension"]
+    return {e["url"]: e for e in ext}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_fault_answers_indeterminate_technical(fault_client: Client, fault: str, monkeypatch: Any) -> None:
+    monkeypatch.setattr(fault_fhir_server, "SLOW_SECONDS", 5.0)
+    monkeypatch.setattr(fault_fhir_server, "DRIP_INTERVAL", 0.2)
+    with fault_fhir_server.fault_server() as (root, _log):
+        response = fault_client.post(
+            "/cds-services/dli-order-sign", json=_without_record(f"{root}/{fault}", "2.2")
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    cov = _coverage(body)
+    assert cov["covered"]["valueCode"] == "indeterminate"
+    reason = cov["reason"]["valueCodeableConcept"]
+    assert reason["coding"][0]["code"] == "technical" and reason["text"]
+    assert "could not be read" in body["cards"][0]["summary"]
+
+
+def test_connection_refused_and_crd_2_0_1(fault_client: Client) -> None:
+    response = fault_client.post(
+        "/cds-services/dli-order-sign", json=_without_record(fault_fhir_server.closed_port_url(), None)
+    )
+    assert response.status_code == 200
+    cov = _coverage(response.json())
+    assert cov["covered"]["valueCode"] == "conditional"  # 2.0.1 has no 'indeterminate'
+    assert cov["pa-needed"]["valueCode"] == "conditional" and cov["info-needed"]["valueCode"] == "OTH"
+
+
+def test_a_healthy_server_is_read_with_the_token(fault_client: Client) -> None:
+    with fault_fhir_server.fault_server() as (root, log):
+        response = fault_client.post(
+            "/cds-services/dli-order-sign", json=_without_record(f"{root}/ok", "2.2")
+        )
+    assert response.status_code == 200
+    assert log and all(auth == "Bearer example-access-token" for _, _, auth in log)
+    assert _coverage(response.json())["covered"]["valueCode"] == "covered"
