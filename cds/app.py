@@ -92,7 +92,9 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     settings = settings or get_settings()
     engine = PolicyEngine(settings.cql_dir)  # parse and compile once, at start-up
     questionnaires = QuestionnaireStore(settings.cql_dir)
-    fhir = FhirClient(settings.fhir_timeout_seconds, settings.fhir_max_pages)
+    fhir = FhirClient(
+        settings.fhir_timeout_seconds, settings.fhir_max_pages, max_resources=settings.max_resources
+    )
     service = OrderSignService(
         engine, fhir, ServiceConfig(settings.plan_name, settings.policy_url, settings.time_budget_seconds)
     )

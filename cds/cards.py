@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cds.fhirpath import compiled
+from cds.fhirpath import FhirPathError, compiled
 from cds.policy import Decision
 
 CARD_TYPES = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
@@ -66,6 +66,13 @@ def _order_name(order: dict[str, Any]) -> str:
 
 
 def _evidence_line(resource: dict[str, Any]) -> str:
+    try:
+        return _render_evidence(resource)
+    except FhirPathError:  # data FHIRPath cannot read: show the reference alone
+        return f"`{resource.get('resourceType')}/{resource.get('id')}`"
+
+
+def _render_evidence(resource: dict[str, Any]) -> str:
     ref = f"{resource.get('resourceType')}/{resource.get('id')}"
     what = _WHAT.first(resource)
     values = [str(v) for v in _VALUE(resource)][:2]

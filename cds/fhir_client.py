@@ -20,10 +20,15 @@ MAX_PAGE_BYTES = 20 * 1024 * 1024
 
 class FhirClient:
     def __init__(
-        self, timeout: float, max_pages: int, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        timeout: float,
+        max_pages: int,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_resources: int = 5000,
     ) -> None:
         self.timeout = timeout
         self.max_pages = max_pages
+        self.max_resources = max_resources
         self._transport = transport
 
     async def search_all(
@@ -52,6 +57,11 @@ class FhirClient:
                 for task in tasks.values():
                     task.cancel()
                 raise
+        total = sum(len(items) for items in done)
+        if total > self.max_resources:
+            raise FhirServerError(
+                f"the FHIR server sent {total} resources, more than the limit of {self.max_resources}"
+            )
         return dict(zip(tasks.keys(), done, strict=True))
 
     async def _search(self, client: httpx.AsyncClient, base: str, query: str) -> list[dict[str, Any]]:

@@ -60,10 +60,8 @@ class OrderSignService:
             _validate(order)
         try:
             in_scope = [o for o in orders if scope_only(self.engine, o, orders, now, questionnaire_url)]
-        except CqlRuntimeError as exc:
-            raise InvalidRequest(
-                f"the draft orders could not be evaluated: {exc.message}", "context.draftOrders"
-            ) from None
+        except Exception as exc:
+            raise _data_error(exc, orders, "context.draftOrders") from None
         if not in_scope:
             return OrderSignResult({"cards": []})
         try:
@@ -76,11 +74,9 @@ class OrderSignService:
                 decide(order, self.engine.evaluate(order, orders, record, now, questionnaire_url))
                 for order in in_scope
             ]
-        except CqlRuntimeError as exc:
+        except Exception as exc:
             # Malformed FHIR data in the record (e.g. a string where a CodeableConcept belongs).
-            raise InvalidRequest(
-                f"the patient's record could not be evaluated: {exc.message}", "prefetch"
-            ) from None
+            raise _data_error(exc, [*in_scope, *record], "prefetch") from None
         return self._answer(request, decisions, record, now, questionnaire_url)
 
     async def _record(self, request: OrderSignRequest) -> list[dict[str, Any]]:
@@ -209,6 +205,27 @@ class OrderSignService:
         return OrderSignResult(body, audit)
 
 
+def _data_error(exc: Exception, resources: list[dict[str, Any]], where: str) -> Exception:
+    """Evaluation failed: name the resource that is not valid FHIR R4 (validated only now, on the
+    error path), or, when every resource is valid, let the engine's error through (a 500)."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    for resource in resources:
+        try:
+            get_fhir_model_class(str(resource.get("resourceType"))).model_validate(resource)
+        except (ValidationError, KeyError, ValueError, TypeError) as invalid:
+            detail: dict[str, Any] = (
+                dict(invalid.errors()[0]) if isinstance(invalid, ValidationError) else {"msg": str(invalid)}
+            )
+            loc = ".".join(str(p) for p in detail.get("loc", ()))
+            ref = f"{resource.get('resourceType')}/{resource.get('id')}"
+            message = f"{ref} is not valid FHIR R4: {loc + ': ' if loc else ''}{detail.get('msg')}"
+            return InvalidRequest(message, where)
+    if isinstance(exc, CqlRuntimeError):
+        return InvalidRequest(f"the data could not be evaluated: {exc.message}", where)
+    return exc
+
+
 def _validate(order: dict[str, Any]) -> None:
     try:
         ServiceRequest.model_validate(order)
@@ -224,12 +241,13 @@ def _validate(order: dict[str, Any]) -> None:
 def _coverage(record: list[dict[str, Any]], patient_id: str) -> str | None:
     """The reference of the patient's active Coverage (the first one: CRD passes the primary)."""
     for resource in record:
-        if resource.get("resourceType") != "Coverage" or not resource.get("id"):
+        if resource.get("resourceType") != "Coverage" or not isinstance(resource.get("id"), str):
             continue
         if resource.get("status") not in (None, "active"):
             continue
-        beneficiary = (resource.get("beneficiary") or {}).get("reference", "")
-        if beneficiary and not beneficiary.endswith(f"Patient/{patient_id}"):
+        beneficiary = resource.get("beneficiary")
+        reference = beneficiary.get("reference") if isinstance(beneficiary, dict) else None
+        if isinstance(reference, str) and reference and not reference.endswith(f"Patient/{patient_id}"):
             continue
         return f"Coverage/{resource['id']}"
     return None

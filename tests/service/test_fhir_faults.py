@@ -36,7 +36,11 @@ FAULTS = [
 @pytest.fixture(scope="module")
 def fault_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     settings = make_settings(
-        tmp_path_factory.mktemp("faults"), fhir_timeout_seconds=0.5, time_budget_seconds=1.5, fhir_max_pages=3
+        tmp_path_factory.mktemp("faults"),
+        fhir_timeout_seconds=1.0,
+        time_budget_seconds=3.0,
+        fhir_max_pages=3,
+        max_resources=5000,
     )
     app = create_app(settings, clock=lambda: NOW)
     yield Client(app)

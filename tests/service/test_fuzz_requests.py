@@ -1,0 +1,93 @@
+"""Generated request shapes (hypothesis): whatever a client sends, the answer is never a 5xx
+and every 4xx carries an OperationOutcome. CI runs a few hundred examples; set
+``FUZZ_EXAMPLES=10000`` for the full run (issue 4)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cds.app import create_app
+from tests.conftest import NOW, Client, make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+BASES = [json.loads(p.read_text()) for p in sorted((ROOT / "fhir-examples").glob("*/request.json"))[:12]]
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value[:3]):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> bytes:
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.binary(max_size=64))
+    body = copy.deepcopy(draw(st.sampled_from(BASES)))
+    for _ in range(draw(st.integers(1, 4))):
+        paths = _paths(body)
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent: Any = body
+        for key in path[:-1]:
+            parent = parent[key]
+        action = draw(st.sampled_from(["delete", "replace", "null"]))
+        if action == "delete":
+            del parent[path[-1]]
+        elif action == "null":
+            parent[path[-1]] = None
+        else:
+            parent[path[-1]] = draw(JSON)
+    return json.dumps(body).encode()
+
+
+_CLIENT: Client | None = None
+
+
+def _client() -> Client:
+    global _CLIENT
+    if _CLIENT is None:
+        import tempfile
+
+        app = create_app(
+            make_settings(Path(tempfile.mkdtemp()), fhir_timeout_seconds=0.2, time_budget_seconds=0.5),
+            clock=lambda: NOW,
+        )
+        _CLIENT = Client(app)
+    return _CLIENT
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(requests())
+def test_generated_requests_never_fail_the_server(body: bytes) -> None:
+    response = _client().post(
+        "/cds-services/dli-order-sign", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.json()["resourceType"] == "OperationOutcome"
+    else:
+        assert "cards" in response.json()
