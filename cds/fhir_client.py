@@ -74,21 +74,25 @@ class FhirClient:
                 raise FhirServerError(f"more than {self.max_pages} pages for {query.split('?')[0]}")
             body = await self._get(client, url)
             if body.get("resourceType") == "Bundle":
-                for entry in body.get("entry") or []:
+                entries = body.get("entry")
+                for entry in entries if isinstance(entries, list) else []:
                     resource = entry.get("resource") if isinstance(entry, dict) else None
                     if isinstance(resource, dict) and resource.get("resourceType") not in (
                         None,
                         "OperationOutcome",
                     ):
                         resources.append(resource)
+                links = body.get("link")
                 url = next(
                     (
                         link.get("url")
-                        for link in body.get("link") or []
+                        for link in (links if isinstance(links, list) else [])
                         if isinstance(link, dict) and link.get("relation") == "next"
                     ),
                     None,
                 )
+                if not isinstance(url, str):
+                    url = None
             elif isinstance(body.get("resourceType"), str) and body["resourceType"] != "OperationOutcome":
                 resources.append(body)
                 url = None

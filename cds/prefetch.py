@@ -70,7 +70,8 @@ def _is_outcome(value: Any) -> bool:
     if value.get("resourceType") == "OperationOutcome":
         return True
     if value.get("resourceType") == "Bundle":
-        entries = value.get("entry") or []
+        entries = value.get("entry")
+        entries = entries if isinstance(entries, list) else []
         resources = [e.get("resource") for e in entries if isinstance(e, dict)]
         return bool(resources) and all(
             isinstance(r, dict) and r.get("resourceType") == "OperationOutcome" for r in resources
@@ -83,7 +84,8 @@ def resources_of(value: Any) -> list[dict[str, Any]]:
         return []
     if value.get("resourceType") == "Bundle":
         out = []
-        for entry in value.get("entry") or []:
+        entries = value.get("entry")
+        for entry in entries if isinstance(entries, list) else []:
             resource = entry.get("resource") if isinstance(entry, dict) else None
             if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
                 if resource["resourceType"] != "OperationOutcome":

@@ -86,6 +86,8 @@ class _LibraryParser(ExpressionParser):
             self._recover()
 
     def _recover(self) -> None:
+        if self._at_top_level():
+            return  # the error was found at the start of the next declaration: parse it
         self.c.advance()
         while self.c.tok.kind != "eof":
             if self._at_top_level():
