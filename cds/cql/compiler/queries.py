@@ -60,8 +60,10 @@ def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
         combos = [(row,) for row in lists[0]] if single_source else itertools.product(*lists)
         results: list[Any] = []
         rows_for_aggregate: list[dict[str, Any]] = []
+        e = dict(env)  # one frame per query run, rebound for each row
         for combo in combos:
-            e = dict(env)
+            if aggregate is not None:
+                e = dict(env)
             for alias, row in zip(aliases, combo, strict=True):
                 e[alias] = row
             for name, fn in lets:

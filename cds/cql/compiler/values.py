@@ -56,7 +56,9 @@ def get_property(value: Any, name: str) -> Any:
 def system(value: Any) -> Any:
     """The implicit FHIRHelpers conversion (FHIR Quantity, Coding, CodeableConcept, Period,
     Range, Ratio → System values); other values unchanged."""
-    if isinstance(value, FhirNode | list):
+    if isinstance(value, FhirNode):
+        return to_system(value)
+    if isinstance(value, list) and value and isinstance(value[0], FhirNode):
         return to_system(value)
     return value
 

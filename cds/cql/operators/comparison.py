@@ -8,15 +8,18 @@ import decimal
 from typing import Any
 
 from cds.cql.operators.registry import operator
+from cds.cql.runtime.quantity import Quantity
+from cds.cql.runtime.temporal import Date, DateTime
 from cds.cql.runtime.values import Tuple
+
+_SIMPLE = (str, int, bool)
 
 _NUMBER = (int, decimal.Decimal)
 
 
 def _promote(a: Any, b: Any) -> tuple[Any, Any]:
-    from cds.cql.runtime.quantity import Quantity
-    from cds.cql.runtime.temporal import Date, DateTime
-
+    if type(a) is type(b):
+        return a, b
     if isinstance(a, decimal.Decimal) and isinstance(b, int) and not isinstance(b, bool):
         return a, decimal.Decimal(b)
     if isinstance(b, decimal.Decimal) and isinstance(a, int) and not isinstance(a, bool):
@@ -35,6 +38,8 @@ def _promote(a: Any, b: Any) -> tuple[Any, Any]:
 def equal(a: Any, b: Any) -> bool | None:
     if a is None or b is None:
         return None
+    if type(a) is type(b) and type(a) in _SIMPLE:
+        return bool(a == b)
     a, b = _promote(a, b)
     if isinstance(a, list):
         if not isinstance(b, list) or len(a) != len(b):

@@ -42,12 +42,13 @@ class FhirNode:
     """A FHIR resource or complex element: ``type_name`` (FHIR type, without ``FHIR.``),
     ``data`` (its JSON object) and ``resource`` (the enclosing resource; a resource is its own)."""
 
-    __slots__ = ("type_name", "data", "resource")
+    __slots__ = ("type_name", "data", "resource", "_memo")
 
     def __init__(self, type_name: str, data: dict[str, Any], resource: FhirNode | None = None) -> None:
         self.type_name = type_name.removeprefix("FHIR.")
         self.data = data
         self.resource = resource if resource is not None else (self if "resourceType" in data else None)
+        self._memo: dict[str, Any] | None = None  # element name -> value (read once per node)
 
     @classmethod
     def of_resource(cls, data: dict[str, Any]) -> FhirNode:
@@ -58,7 +59,18 @@ class FhirNode:
         return cls(rtype, data)
 
     def get(self, name: str) -> Any:
-        """The element ``name`` as a runtime value (see the module docstring)."""
+        """The element ``name`` as a runtime value (see the module docstring); read once per node
+        (callers never mutate what it returns)."""
+        memo = self._memo
+        if memo is None:
+            memo = self._memo = {}
+        elif name in memo:
+            return memo[name]
+        value = self._read(name)
+        memo[name] = value
+        return value
+
+    def _read(self, name: str) -> Any:
         try:
             plan = _plan(self.type_name, name)
         except fhir_model.FhirModelError as exc:
