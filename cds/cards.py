@@ -104,8 +104,12 @@ def detail(decision: Decision) -> str:
     if decision.reason:
         lines.append(f"**Why:** {_escape(decision.reason)}")
     lines += ["", "| Criterion | Status | Reason | Evidence |", "|---|---|---|---|"]
+    rendered: dict[int, str] = {}  # a resource cited by several criteria is rendered once
     for c in decision.criteria:
-        evidence = "<br>".join(_escape(_evidence_line(r)) for r in c.evidence) or "none on record"
+        for r in c.evidence:
+            if id(r) not in rendered:
+                rendered[id(r)] = _escape(_evidence_line(r))
+        evidence = "<br>".join(rendered[id(r)] for r in c.evidence) or "none on record"
         lines.append(
             f"| {c.label} {_escape(c.title)} | {STATUS_TEXT.get(c.status, c.status)} | {_escape(c.reason)} | {evidence} |"
         )
