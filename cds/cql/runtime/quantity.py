@@ -6,26 +6,7 @@ from __future__ import annotations
 import decimal
 from typing import Any
 
-from cds.cql.runtime.values import DECIMAL_CONTEXT
-
-CALENDAR_WORDS = {
-    "year": "year",
-    "years": "year",
-    "month": "month",
-    "months": "month",
-    "week": "week",
-    "weeks": "week",
-    "day": "day",
-    "days": "day",
-    "hour": "hour",
-    "hours": "hour",
-    "minute": "minute",
-    "minutes": "minute",
-    "second": "second",
-    "seconds": "second",
-    "millisecond": "millisecond",
-    "milliseconds": "millisecond",
-}
+from cds.cql.runtime.values import CALENDAR_WORDS, DECIMAL_CONTEXT
 
 
 def _dec(value: Any) -> decimal.Decimal:

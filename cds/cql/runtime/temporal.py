@@ -129,13 +129,7 @@ class Date(_Temporal):
         self.parts = tuple(parts)
 
     def cql_to_string(self) -> str:
-        p = self.parts
-        text = f"{p[0]:04d}"
-        if len(p) > 1:
-            text += f"-{p[1]:02d}"
-        if len(p) > 2:
-            text += f"-{p[2]:02d}"
-        return text
+        return _date_text(self.parts)
 
     def to_datetime(self) -> DateTime:
         return DateTime(self.parts, _default_offset())
@@ -175,19 +169,9 @@ class DateTime(_Temporal):
 
     def cql_to_string(self) -> str:
         p = self.parts
-        text = f"{p[0]:04d}"
-        if len(p) > 1:
-            text += f"-{p[1]:02d}"
-        if len(p) > 2:
-            text += f"-{p[2]:02d}"
+        text = _date_text(p[:3])
         if len(p) > 3:
-            text += f"T{p[3]:02d}"
-        if len(p) > 4:
-            text += f":{p[4]:02d}"
-        if len(p) > 5:
-            text += f":{p[5]:02d}"
-        if len(p) > 6:
-            text += f".{p[6]:03d}"
+            text += _time_text(p[3:])
         if len(p) > 3:
             minutes = int(self.offset * 60)
             sign = "-" if minutes < 0 else "+"
@@ -206,15 +190,16 @@ class Time(_Temporal):
         self.parts = tuple(parts)
 
     def cql_to_string(self) -> str:
-        p = self.parts
-        text = f"T{p[0]:02d}"
-        if len(p) > 1:
-            text += f":{p[1]:02d}"
-        if len(p) > 2:
-            text += f":{p[2]:02d}"
-        if len(p) > 3:
-            text += f".{p[3]:03d}"
-        return text
+        return _time_text(self.parts)
+
+
+def _date_text(p: tuple[int, ...]) -> str:
+    return "-".join([f"{p[0]:04d}", *(f"{v:02d}" for v in p[1:3])])
+
+
+def _time_text(p: tuple[int, ...]) -> str:
+    text = "T" + ":".join(f"{v:02d}" for v in p[:3])
+    return text + (f".{p[3]:03d}" if len(p) > 3 else "")
 
 
 def parse_date(text: str) -> Date | None:

@@ -31,6 +31,14 @@ MAX_DECIMAL = decimal.Decimal("99999999999999999999.99999999")
 MIN_DECIMAL = -MAX_DECIMAL
 
 
+# Calendar duration words (singular and plural) → their precision name.
+CALENDAR_WORDS: dict[str, str] = {
+    word: unit
+    for unit in ("year", "month", "week", "day", "hour", "minute", "second", "millisecond")
+    for word in (unit, unit + "s")
+}
+
+
 class Long(int):
     """A CQL Long. Arithmetic on it must re-wrap results with ``Long(...)``."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cds.cql.errors import CqlSyntaxError, SourceLocation
+from cds.cql.runtime.values import CALENDAR_WORDS
 from cds.cql.syntax.lexer import Token
 
 # Words that never name an identifier (they always play their keyword role).
@@ -181,24 +182,7 @@ SOFT = frozenset(
         "size",
     }
 )
-PRECISIONS = {
-    "year": "year",
-    "years": "year",
-    "month": "month",
-    "months": "month",
-    "week": "week",
-    "weeks": "week",
-    "day": "day",
-    "days": "day",
-    "hour": "hour",
-    "hours": "hour",
-    "minute": "minute",
-    "minutes": "minute",
-    "second": "second",
-    "seconds": "second",
-    "millisecond": "millisecond",
-    "milliseconds": "millisecond",
-}
+PRECISIONS = CALENDAR_WORDS
 
 
 class ParseAbort(Exception):
