@@ -1,7 +1,7 @@
 """Soak: the order-sign service at half its measured peak for 10 minutes, on loopback.
 
 Starts ``dli-cds serve`` (2 workers), measures the peak with wrk for 15 s, then drives half that
-rate with ``wrk -R``-free pacing (a paced Python client on 4 connections) for the soak time,
+rate with a paced Python client (4 connections, fixed schedule, no backlog) for the soak time,
 sampling the workers' resident memory every 30 s. Reports requests, errors (any non-200) and
 the memory series; passes when there are 0 errors and memory is flat (last sample within 10 %
 of the sample after warm-up).
@@ -40,38 +40,40 @@ def _rss_kib(pid: int) -> int:
 
 
 async def _drive(port: int, body: bytes, rate: float, seconds: float, pid: int) -> tuple[int, int, list[int]]:
-    sent = errors = 0
-    memory: list[int] = []
-    interval = 1.0 / rate
+    """Four connections, each sending its share of ``rate`` on a fixed schedule (no backlog:
+    a request that is late is sent at once, never queued behind others)."""
+    counts = {"sent": 0, "errors": 0}
+    memory: list[int] = [_rss_kib(pid)]
     start = time.monotonic()
-    next_sample = start
-    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=10) as client:
-        pending: set[asyncio.Task[None]] = set()
+    connections = 4
+    interval = connections / rate
 
-        async def one() -> None:
-            nonlocal errors
-            try:
-                response = await client.post(
-                    SERVICE, content=body, headers={"Content-Type": "application/json"}
-                )
-                if response.status_code != 200:
-                    errors += 1
-            except httpx.HTTPError:
-                errors += 1
+    async def sampler() -> None:
+        while time.monotonic() - start < seconds:
+            await asyncio.sleep(30)
+            memory.append(_rss_kib(pid))
 
-        while (now := time.monotonic()) - start < seconds:
-            if now >= next_sample:
-                memory.append(_rss_kib(pid))
-                next_sample += 30
-            task = asyncio.create_task(one())
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-            sent += 1
-            await asyncio.sleep(max(0.0, start + sent * interval - time.monotonic()))
-        await asyncio.gather(*pending)
+    async def worker(offset: float) -> None:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            n = 0
+            while (due := start + offset + n * interval) - start < seconds:
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                n += 1
+                counts["sent"] += 1
+                try:
+                    response = await client.post(
+                        SERVICE, content=body, headers={"Content-Type": "application/json"}
+                    )
+                    if response.status_code != 200:
+                        counts["errors"] += 1
+                except httpx.HTTPError:
+                    counts["errors"] += 1
+
+    sampling = asyncio.create_task(sampler())
+    await asyncio.gather(*(worker(i * interval / connections) for i in range(connections)))
+    sampling.cancel()
     memory.append(_rss_kib(pid))
-    return sent, errors, memory
+    return counts["sent"], counts["errors"], memory
 
 
 def main() -> None:
