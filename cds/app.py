@@ -31,9 +31,9 @@ from cds.errors import (
     UnsupportedRequest,
 )
 from cds.evaluation import PolicyEngine
-from cds.fhir_client import FhirClient
+from cds.fhir_client import FhirClient, fetch_json
 from cds.hooks import parse_feedback, parse_order_sign
-from cds.json_rules import cds_response
+from cds.json_rules import cds_response, prune
 from cds.limits import (
     LimitExceeded,
     MalformedJson,
@@ -114,15 +114,10 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
             async def remember(self, key: str, expires_at: float) -> bool:
                 return database.remember_jti(key, expires_at, time.time())
 
-        async def fetch_json(url: str) -> Any:
-            import httpx
+        async def jwks(url: str) -> Any:
+            return await fetch_json(url, settings.fhir_timeout_seconds)
 
-            async with httpx.AsyncClient(timeout=settings.fhir_timeout_seconds) as client:
-                response = await client.get(url)
-                response.raise_for_status()
-                return response.json()
-
-        authenticator = ClientAuthenticator(_auth_policy(settings), fetch_json, _DbReplay())
+        authenticator = ClientAuthenticator(_auth_policy(settings), jwks, _DbReplay())
     else:
         log.warning("CLIENT AUTHENTICATION IS OFF: every caller is trusted (embedded quick start only)")
 
@@ -186,7 +181,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     async def discovery(request: Request) -> Response:
         async def run() -> Response:
             await authenticate(request, [f"{base_url(request)}/cds-services"])
-            return _json(cds_response(discovery_document(auth_off=not auth_required)) | {})
+            return _json(prune(discovery_document(auth_off=not auth_required)))
 
         return await guarded(run)
 

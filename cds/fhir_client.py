@@ -127,3 +127,13 @@ class FhirClient:
         if not isinstance(body, dict):
             raise FhirServerError("the FHIR server sent JSON that is not a resource")
         return body
+
+
+async def fetch_json(url: str, timeout: float) -> Any:
+    """One JSON document (a client's JWKS) over HTTP; raises on any failure."""
+    async with httpx.AsyncClient(timeout=httpx.Timeout(timeout), follow_redirects=False) as client:
+        response = await client.get(url, headers={"Accept": "application/json"})
+        response.raise_for_status()
+        if len(response.content) > MAX_PAGE_BYTES:
+            raise FhirServerError("the document is too large")
+        return orjson.loads(response.content)

@@ -19,6 +19,7 @@ def _request(case: str) -> dict[str, Any]:
 def test_discovery(client: Client) -> None:
     response = client.get("/cds-services")
     assert response.status_code == 200
+    assert set(response.json()) == {"services"}
     (service,) = response.json()["services"]
     assert service["id"] == "dli-order-sign" and service["hook"] == "order-sign"
     assert {
