@@ -1,7 +1,7 @@
-"""Reading what prefetch did not bring from the EHR's FHIR server: the only module that does
-network I/O (httpx). Queries run concurrently, each page with a timeout, paging bounded, the
-whole within a time budget. Every failure is a :class:`~cds.errors.FhirServerError`; tokens are
-never logged."""
+"""Network I/O, all of it here (httpx): reading what prefetch did not bring from the EHR's FHIR
+server, and client JWKS documents for authentication. Queries run concurrently, each page with a
+timeout, paging bounded, the whole within a time budget. Every FHIR failure is a
+:class:`~cds.errors.FhirServerError`; tokens are never logged."""
 
 from __future__ import annotations
 
