@@ -103,6 +103,13 @@ class FhirClient:
     async def _get(self, client: httpx.AsyncClient, url: str) -> dict[str, Any]:
         try:
             async with client.stream("GET", url) as response:
+                if response.status_code in (400, 404, 405, 422) and "?" in url:
+                    # The server does not support this search (e.g. a category it does not
+                    # know): no data from it, which leaves those facts unknown, not an outage.
+                    log.warning(
+                        "the FHIR server answered %s to a search: read as no data", response.status_code
+                    )
+                    return {"resourceType": "Bundle"}
                 if response.status_code == 404 and "?" not in url:
                     return {"resourceType": "Bundle"}
                 if response.status_code in (401, 403):

@@ -8,6 +8,7 @@ Each fault is a path prefix, so one server serves every mode at once:
 | ``ok`` | answers every search with an empty searchset Bundle |
 | ``slow`` | waits ``SLOW_SECONDS`` before answering |
 | ``error500`` | 500 with an OperationOutcome |
+| ``bad-request`` | 400 (a search the server does not support) |
 | ``unauthorized`` | 401 |
 | ``forbidden`` | 403 |
 | ``malformed`` | 200 with a body that is not JSON |
@@ -83,6 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, _bundle(base, []))
         elif fault == "error500":
             self._json(500, _outcome("exception", "fatal"))
+        elif fault == "bad-request":
+            self._json(400, _outcome("not-supported"))
         elif fault == "unauthorized":
             self._json(401, _outcome("login"))
         elif fault == "forbidden":

@@ -99,3 +99,15 @@ def test_a_healthy_server_is_read_with_the_token(fault_client: Client) -> None:
     assert response.status_code == 200
     assert log and all(auth == "Bearer example-access-token" for _, _, auth in log)
     assert _coverage(response.json())["covered"]["valueCode"] == "covered"
+
+
+def test_an_unsupported_search_is_no_data_not_an_outage(fault_client: Client) -> None:
+    """A server that answers 400 to one of our searches (here: all of them) leaves those facts
+    unknown — documentation needed — instead of failing the whole answer."""
+    with fault_fhir_server.fault_server() as (root, _log):
+        response = fault_client.post(
+            "/cds-services/dli-order-sign", json=_without_record(f"{root}/bad-request", "2.2")
+        )
+    assert response.status_code == 200
+    cov = _coverage(response.json())
+    assert cov["covered"]["valueCode"] == "covered" and cov["doc-needed"]["valueCode"] == "clinical"
