@@ -37,12 +37,35 @@ class PolicyEngine:
         now: dt.datetime,
         questionnaire_url: str,
     ) -> dict[str, Any]:
-        result = self.library.evaluate(
-            record,
-            parameters={"Order": order, "Draft Orders": orders, "Questionnaire URL": questionnaire_url},
-            now=now,
+        """The result defines of the contract (only they and what they need are evaluated)."""
+        ctx = self._context(order, orders, record, now, questionnaire_url)
+        return {name: self.library.compiled.evaluate(name, ctx) for name in RESULT_DEFINES}
+
+    def _context(
+        self,
+        order: dict[str, Any],
+        orders: list[dict[str, Any]],
+        record: list[dict[str, Any]],
+        now: dt.datetime,
+        questionnaire_url: str,
+    ) -> Any:
+        from cds.cql.api import parameter_value, python_datetime_to_cql
+        from cds.cql.compiler.context import EvaluationContext
+        from cds.cql.data.memory import InMemoryRetriever
+
+        retriever = InMemoryRetriever(record).with_terminology(self.terminology)
+        params = {
+            "Order": parameter_value(order),
+            "Draft Orders": parameter_value(orders),
+            "Questionnaire URL": questionnaire_url,
+        }
+        return EvaluationContext(
+            retriever=retriever,
+            terminology=self.terminology,
+            parameters=params,
+            now=python_datetime_to_cql(now),
+            context_values={"Patient": retriever.patient()},
         )
-        return {name: result[name] for name in RESULT_DEFINES}
 
 
 def scope_only(
@@ -53,20 +76,5 @@ def scope_only(
     questionnaire_url: str,
 ) -> bool:
     """Whether ``order`` is in scope (interpretation §1), without the patient's record."""
-    from cds.cql.api import parameter_value, python_datetime_to_cql
-    from cds.cql.compiler.context import EvaluationContext
-    from cds.cql.data.memory import InMemoryRetriever
-
-    params = {
-        "Order": parameter_value(order),
-        "Draft Orders": parameter_value(orders),
-        "Questionnaire URL": questionnaire_url,
-    }
-    ctx = EvaluationContext(
-        retriever=InMemoryRetriever([]),
-        terminology=engine.terminology,
-        parameters=params,
-        now=python_datetime_to_cql(now),
-        context_values={"Patient": None},
-    )
+    ctx = engine._context(order, orders, [], now, questionnaire_url)
     return engine.library.compiled.evaluate("In Scope", ctx) is True
