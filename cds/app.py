@@ -8,6 +8,7 @@ OperationOutcome; no traceback ever leaves the process.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -20,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
+from cds import openapi
 from cds.client_auth import AuthenticationError, AuthPolicy, ClientAuthenticator, TrustedIssuer
 from cds.db import Database
 from cds.discovery import HOOK, PREFETCH, SERVICE_ID, discovery_document
@@ -35,6 +37,7 @@ from cds.fhir_client import FhirClient, fetch_json
 from cds.hooks import parse_feedback, parse_order_sign
 from cds.json_rules import cds_response, prune
 from cds.limits import (
+    Deadline,
     LimitExceeded,
     MalformedJson,
     RequestLimits,
@@ -50,6 +53,7 @@ log = logging.getLogger("cds")
 Clock = Callable[[], dt.datetime]
 STATUS = {InvalidRequest: 400, UnsupportedRequest: 422, DataUnavailable: 412, RequestTooLarge: 413}
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
+VERSION = "0.1.0"
 
 
 def _json(body: Any, status: int = 200, media_type: str = "application/json") -> Response:
@@ -127,7 +131,9 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         yield
         database.close()
 
-    app = FastAPI(title="dli-cds", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="dli-cds", version=VERSION, lifespan=lifespan, docs_url=None, redoc_url=None)
+    openapi_document = openapi.document(version=VERSION, auth_required=auth_required)
+    app.openapi = lambda: openapi_document  # type: ignore[method-assign]
     app.state.database = database
     app.state.settings = settings
     app.add_middleware(
@@ -147,18 +153,32 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         verified = await authenticator.verify(request.headers.get("authorization"), audiences)
         return verified.iss
 
-    async def body_of(request: Request) -> dict[str, Any]:
+    async def body_of(request: Request, deadline: Deadline) -> dict[str, Any]:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limits.max_body_bytes:
             raise LimitExceeded("body-size", f"request body of {declared} bytes exceeds the limit")
-        raw = b""
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > limits.max_body_bytes:
-                raise LimitExceeded(
-                    "body-size", f"request body exceeds the limit of {limits.max_body_bytes} bytes"
-                )
-        return parse_json_body(raw, limits)
+        chunks: list[bytes] = []
+        size = 0
+
+        async def read() -> None:
+            nonlocal size
+            async for chunk in request.stream():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limits.max_body_bytes:
+                    raise LimitExceeded(
+                        "body-size", f"request body exceeds the limit of {limits.max_body_bytes} bytes"
+                    )
+
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                await read()
+        except TimeoutError:
+            raise LimitExceeded(
+                "time-budget",
+                f"the request body did not arrive within the time budget of {limits.time_budget_seconds} s",
+            ) from None
+        return parse_json_body(b"".join(chunks), limits)
 
     async def guarded(handler: Callable[[], Awaitable[Response]]) -> Response:
         try:
@@ -167,8 +187,8 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
             log.info("unauthenticated call refused: %s", exc)
             return Response(status_code=401)
         except LimitExceeded as exc:
-            status = 413 if exc.limit == "body-size" else 400
-            return outcome(status, "too-costly", str(exc))
+            status = {"body-size": 413, "time-budget": 408}.get(exc.limit, 400)
+            return outcome(status, "timeout" if status == 408 else "too-costly", str(exc))
         except MalformedJson as exc:
             return outcome(400, "structure", str(exc))
         except ServiceError as exc:
@@ -188,17 +208,20 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     @app.post(SERVICE_PATH)
     async def order_sign(request: Request) -> Response:
         started = time.perf_counter()
+        deadline = Deadline(limits.time_budget_seconds)
         audit: dict[str, Any] = {"endpoint": "order-sign"}
 
         async def run() -> Response:
             iss = await authenticate(request, [f"{base_url(request)}{SERVICE_PATH}"])
             audit["client_iss"] = iss
-            body = await body_of(request)
+            body = await body_of(request, deadline)
             audit["hook_instance"] = str(body.get("hookInstance"))[:200] if body.get("hookInstance") else None
             parsed = parse_order_sign(body, HOOK)
             audit["patient_id"] = parsed.context.patientId
             check_counts(len(parsed.orders), count_resources(body.get("prefetch")), limits)
-            result = await service.handle(parsed, now=clock(), questionnaire_url=canonical(base_url(request)))
+            result = await service.handle(
+                parsed, now=clock(), questionnaire_url=canonical(base_url(request)), deadline=deadline
+            )
             audit["orders"] = result.orders
             return _json(cds_response(result.body))
 
@@ -216,7 +239,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
             audit["client_iss"] = await authenticate(
                 request, [f"{base}{SERVICE_PATH}/feedback", f"{base}{SERVICE_PATH}"]
             )
-            parsed = parse_feedback(await body_of(request))
+            parsed = parse_feedback(await body_of(request, Deadline(limits.time_budget_seconds)))
             items = [i.model_dump(exclude_none=True) for i in parsed.feedback]
             database.record_feedback(SERVICE_ID, items)
             return Response(status_code=200)

@@ -144,11 +144,14 @@ def card(decision: Decision, *, uuid: str, plan_name: str, policy_url: str) -> d
 
 
 def technical_card(
-    order: dict[str, Any], *, uuid: str, plan_name: str, policy_url: str, why: str
+    order: dict[str, Any], *, uuid: str, plan_name: str, policy_url: str, why: str, out_of_time: bool = False
 ) -> dict[str, Any]:
+    """The card of a technical answer: the record could not be read, or (``out_of_time``) the
+    evaluation did not finish within the request's time budget."""
+    cause = "the check ran out of time" if out_of_time else "the patient's record could not be read"
     return {
         "uuid": uuid,
-        "summary": "CP.MP.101 could not be checked: the patient's record could not be read",
+        "summary": f"CP.MP.101 could not be checked: {cause}",
         "indicator": "warning",
         "detail": (
             f"**Order:** {_escape(_order_name(order))} (`{order.get('resourceType')}/{order.get('id')}`)\n\n"

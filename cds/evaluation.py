@@ -36,9 +36,11 @@ class PolicyEngine:
         record: list[dict[str, Any]],
         now: dt.datetime,
         questionnaire_url: str,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
-        """The result defines of the contract (only they and what they need are evaluated)."""
-        ctx = self._context(order, orders, record, now, questionnaire_url)
+        """The result defines of the contract (only they and what they need are evaluated).
+        Raises EvaluationTimeout once ``deadline`` (``time.monotonic()``) has passed."""
+        ctx = self._context(order, orders, record, now, questionnaire_url, deadline)
         return {name: self.library.compiled.evaluate(name, ctx) for name in RESULT_DEFINES}
 
     def _context(
@@ -48,6 +50,7 @@ class PolicyEngine:
         record: list[dict[str, Any]],
         now: dt.datetime,
         questionnaire_url: str,
+        deadline: float | None = None,
     ) -> Any:
         from cds.cql.api import parameter_value, python_datetime_to_cql
         from cds.cql.compiler.context import EvaluationContext
@@ -65,6 +68,7 @@ class PolicyEngine:
             parameters=params,
             now=python_datetime_to_cql(now),
             context_values={"Patient": retriever.patient()},
+            deadline=deadline,
         )
 
 
@@ -74,7 +78,8 @@ def scope_only(
     orders: list[dict[str, Any]],
     now: dt.datetime,
     questionnaire_url: str,
+    deadline: float | None = None,
 ) -> bool:
     """Whether ``order`` is in scope (interpretation §1), without the patient's record."""
-    ctx = engine._context(order, orders, [], now, questionnaire_url)
+    ctx = engine._context(order, orders, [], now, questionnaire_url, deadline)
     return engine.library.compiled.evaluate("In Scope", ctx) is True

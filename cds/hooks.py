@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cds.errors import InvalidRequest
 
-_USER = re.compile(r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
+USER_PATTERN = r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$"
+_USER = re.compile(USER_PATTERN)
 ORDER_TYPES = frozenset(
     {
         "ServiceRequest",

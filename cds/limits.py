@@ -1,13 +1,17 @@
-"""Request limits: body size, JSON nesting depth, number of draft orders and resources.
+"""Request limits: body size, JSON nesting depth, number of draft orders and resources, and the
+whole request's time budget (a :class:`Deadline` on the monotonic clock).
 
 Applied before anything else reads a request, so a hostile or broken client costs little.
 Every violation is a :class:`LimitExceeded` naming the limit; the HTTP layer maps
-``body-size`` to 413 and the others to 400, each with an OperationOutcome.
+``body-size`` to 413, ``time-budget`` (a body that did not arrive in time) to 408 and the others
+to 400, each with an OperationOutcome. Once the body is in, running out of time is not an error:
+the service answers ``indeterminate``/technical (see ``cds.order_sign``).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +25,18 @@ class RequestLimits:
     max_draft_orders: int = 50
     max_resources: int = 5000
     time_budget_seconds: float = 4.0
+
+
+class Deadline:
+    """The point on ``time.monotonic()`` by which the whole request must be answered."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, seconds: float, start: float | None = None) -> None:
+        self.at = (time.monotonic() if start is None else start) + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - time.monotonic())
 
 
 class LimitExceeded(Exception):

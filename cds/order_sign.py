@@ -20,12 +20,13 @@ from pydantic import ValidationError
 
 from cds import cards as card_builder
 from cds import coverage_information as ci
-from cds.cql.errors import CqlRuntimeError
+from cds.cql.errors import CqlRuntimeError, EvaluationTimeout
 from cds.discovery import CARD_TYPE, PREFETCH
 from cds.errors import DataUnavailable, FhirServerError, InvalidRequest
 from cds.evaluation import PolicyEngine, scope_only
 from cds.fhir_client import FhirClient
 from cds.hooks import OrderSignRequest
+from cds.limits import Deadline
 from cds.policy import Decision, decide
 from cds.prefetch import merge, read_prefetch
 
@@ -53,33 +54,58 @@ class OrderSignService:
         self.config = config
 
     async def handle(
-        self, request: OrderSignRequest, *, now: dt.datetime, questionnaire_url: str
+        self,
+        request: OrderSignRequest,
+        *,
+        now: dt.datetime,
+        questionnaire_url: str,
+        deadline: Deadline | None = None,
     ) -> OrderSignResult:
+        """The answer within ``deadline`` (default: the configured budget from now). Time that
+        runs out while reading the record or evaluating gives the technical answer."""
+        deadline = deadline or Deadline(self.config.time_budget_seconds)
         orders = [o for o in request.orders if o.get("resourceType") == "ServiceRequest"]
         for order in orders:
             _validate(order)
-        try:
+        try:  # reads the draft orders alone (their number is limited): not under the deadline
             in_scope = [o for o in orders if scope_only(self.engine, o, orders, now, questionnaire_url)]
         except Exception as exc:
             raise _data_error(exc, orders, "context.draftOrders") from None
         if not in_scope:
             return OrderSignResult({"cards": []})
         try:
-            record = await self._record(request)
+            record = await self._record(request, deadline)
         except FhirServerError as exc:
             log.warning("hook %s: FHIR server failure: %s", request.hookInstance, exc.message)
             return self._technical(request, in_scope, now, questionnaire_url, exc.message)
         try:
             decisions = [
-                decide(order, self.engine.evaluate(order, orders, record, now, questionnaire_url))
+                decide(
+                    order, self.engine.evaluate(order, orders, record, now, questionnaire_url, deadline.at)
+                )
                 for order in in_scope
             ]
+        except EvaluationTimeout:
+            return self._out_of_time(request, in_scope, now, questionnaire_url)
         except Exception as exc:
             # Malformed FHIR data in the record (e.g. a string where a CodeableConcept belongs).
             raise _data_error(exc, [*in_scope, *record], "prefetch") from None
         return self._answer(request, decisions, record, now, questionnaire_url)
 
-    async def _record(self, request: OrderSignRequest) -> list[dict[str, Any]]:
+    def _out_of_time(
+        self,
+        request: OrderSignRequest,
+        orders: list[dict[str, Any]],
+        now: dt.datetime,
+        questionnaire_url: str,
+    ) -> OrderSignResult:
+        log.warning("hook %s: time budget exhausted during evaluation", request.hookInstance)
+        why = (
+            f"the policy could not be evaluated within the time budget of {self.config.time_budget_seconds} s"
+        )
+        return self._technical(request, orders, now, questionnaire_url, why, out_of_time=True)
+
+    async def _record(self, request: OrderSignRequest, deadline: Deadline) -> list[dict[str, Any]]:
         state = read_prefetch(request, PREFETCH)
         resources = list(state.resources)
         if state.missing:
@@ -89,8 +115,10 @@ class OrderSignService:
                     f"prefetch is missing {keys} and no fhirServer was given to read them from", "prefetch"
                 )
             token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+            # Leave part of the budget for the evaluation that follows the fetch.
+            reserve = min(0.5, self.config.time_budget_seconds / 4)
             fetched = await self.fhir.search_all(
-                request.fhirServer, state.missing, token or None, self.config.time_budget_seconds
+                request.fhirServer, state.missing, token or None, max(0.0, deadline.remaining() - reserve)
             )
             for items in fetched.values():
                 resources.extend(items)
@@ -163,11 +191,16 @@ class OrderSignService:
         now: dt.datetime,
         questionnaire_url: str,
         why: str,
+        out_of_time: bool = False,
     ) -> OrderSignResult:
         config = request.configuration
         coverage = _coverage_from_prefetch(request)
         cards, actions, audit = [], [], []
-        text = f"The patient's record could not be read from the EHR's FHIR server: {why}."
+        text = (
+            f"The coverage requirements could not be determined: {why}."
+            if out_of_time
+            else f"The patient's record could not be read from the EHR's FHIR server: {why}."
+        )
         for order in orders:
             ref = f"ServiceRequest/{order.get('id')}"
             entry: dict[str, Any] = {"order": ref, "outcome": "indeterminate"}
@@ -179,6 +212,7 @@ class OrderSignService:
                         plan_name=self.config.plan_name,
                         policy_url=self.config.policy_url,
                         why=why,
+                        out_of_time=out_of_time,
                     )
                 )
             if config.get("coverage-info", True) is not False and coverage is not None:

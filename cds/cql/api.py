@@ -150,9 +150,11 @@ class Library:
         *,
         parameters: Mapping[str, object] | None = None,
         now: dt.datetime,
+        deadline: float | None = None,
     ) -> EvaluationResult:
         """Evaluate every public expression define; the Patient context value is the data's
-        patient. Raises CqlRuntimeError (fail closed) when any define cannot be evaluated."""
+        patient. Raises CqlRuntimeError (fail closed) when any define cannot be evaluated, and
+        EvaluationTimeout once ``deadline`` (``time.monotonic()`` seconds) has passed."""
         from cds.cql.compiler.context import EvaluationContext
 
         retriever = data if isinstance(data, Retriever) else InMemoryRetriever(data)
@@ -165,6 +167,7 @@ class Library:
             parameters=params,
             now=python_datetime_to_cql(now),
             context_values={"Patient": retriever.patient()},
+            deadline=deadline,
         )
         return EvaluationResult(
             {name: self.compiled.evaluate(name, context) for name in self.expression_names}

@@ -47,6 +47,10 @@ class CqlRuntimeError(CqlError):
         super().__init__(message, location)
 
 
+class EvaluationTimeout(CqlRuntimeError):
+    """The evaluation's deadline passed (a request's time budget); the result is abandoned."""
+
+
 class CqlLoadError(CqlError):
     """Loading a library failed; ``errors`` lists every problem found."""
 

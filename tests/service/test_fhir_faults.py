@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REQUEST = json.loads(
     (ROOT / "fhir-examples" / "01-meets-aml-relapse-prevention" / "request.json").read_text()
 )
+BUDGET = 3.0
 FAULTS = [
     "slow",
     "error500",
@@ -38,7 +40,7 @@ def fault_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     settings = make_settings(
         tmp_path_factory.mktemp("faults"),
         fhir_timeout_seconds=1.0,
-        time_budget_seconds=3.0,
+        time_budget_seconds=BUDGET,
         fhir_max_pages=3,
         max_resources=5000,
     )
@@ -69,10 +71,13 @@ def test_fault_answers_indeterminate_technical(fault_client: Client, fault: str,
     monkeypatch.setattr(fault_fhir_server, "SLOW_SECONDS", 5.0)
     monkeypatch.setattr(fault_fhir_server, "DRIP_INTERVAL", 0.2)
     with fault_fhir_server.fault_server() as (root, _log):
+        started = time.monotonic()
         response = fault_client.post(
             "/cds-services/dli-order-sign", json=_without_record(f"{root}/{fault}", "2.2")
         )
+        elapsed = time.monotonic() - started
     assert response.status_code == 200, response.text
+    assert elapsed < BUDGET + 0.5, f"answered after {elapsed:.2f} s, budget {BUDGET} s"
     body = response.json()
     cov = _coverage(body)
     assert cov["covered"]["valueCode"] == "indeterminate"

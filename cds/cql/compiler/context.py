@@ -1,8 +1,10 @@
 """The per-evaluation state: data, terminology, parameters, the clock, the context value, and
-the cache that evaluates each define at most once per evaluation."""
+the cache that evaluates each define at most once per evaluation, and an optional deadline
+(``time.monotonic()`` seconds) checked cooperatively at every define and query run."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from cds.cql.data.retriever import Retriever
@@ -10,7 +12,16 @@ from cds.cql.terminology.provider import TerminologyProvider
 
 
 class EvaluationContext:
-    __slots__ = ("retriever", "terminology", "parameters", "now", "context_values", "cache", "in_progress")
+    __slots__ = (
+        "retriever",
+        "terminology",
+        "parameters",
+        "now",
+        "context_values",
+        "cache",
+        "in_progress",
+        "deadline",
+    )
 
     def __init__(
         self,
@@ -20,6 +31,7 @@ class EvaluationContext:
         parameters: dict[str, Any],
         now: Any,
         context_values: dict[str, Any],
+        deadline: float | None = None,
     ) -> None:
         self.retriever = retriever
         self.terminology = terminology
@@ -28,3 +40,11 @@ class EvaluationContext:
         self.context_values = context_values
         self.cache: dict[int, Any] = {}
         self.in_progress: set[int] = set()
+        self.deadline = deadline
+
+    def check_deadline(self) -> None:
+        """Raise :class:`EvaluationTimeout` once the deadline has passed."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            from cds.cql.errors import EvaluationTimeout
+
+            raise EvaluationTimeout("the evaluation ran out of its time budget")

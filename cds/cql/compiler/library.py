@@ -59,6 +59,8 @@ class CompiledDef:
             return cache[key]
         if key in ctx.in_progress:
             raise CqlRuntimeError(f"definition {self.name!r} refers to itself")
+        if ctx.deadline is not None:
+            ctx.check_deadline()
         ctx.in_progress.add(key)
         try:
             assert self.fn is not None

@@ -52,6 +52,8 @@ def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
     single_source = len(sources) == 1
 
     def run(ctx: Any, env: dict[str, Any]) -> Any:
+        if ctx.deadline is not None:
+            ctx.check_deadline()
         values = [f(ctx, env) for f in sources]
         single_value = single_source and not isinstance(values[0], list)
         if single_value and values[0] is None:

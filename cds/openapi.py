@@ -1,0 +1,325 @@
+"""The OpenAPI 3.1 document of the HTTP surface (served at ``/openapi.json``).
+
+Written out rather than inferred: the routes read raw bodies (size and depth limits come before
+JSON parsing), so FastAPI cannot see their request models. The request schemas state what the
+service accepts — the CDS Hooks 2.0 order-sign request and feedback, tolerant of unknown fields —
+and every error response is an OperationOutcome. schemathesis generates requests from it
+(``tests/service/test_openapi_fuzz.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cds.discovery import HOOK, SERVICE_ID
+from cds.hooks import ORDER_TYPES, USER_PATTERN
+
+SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
+JSON = "application/json"
+FHIR_JSON = "application/fhir+json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_RESOURCE = {
+    "type": "object",
+    "required": ["resourceType"],
+    "properties": {"resourceType": {"type": "string"}},
+}
+
+SCHEMAS: dict[str, Any] = {
+    "OperationOutcome": {
+        "type": "object",
+        "required": ["resourceType", "issue"],
+        "properties": {
+            "resourceType": {"const": "OperationOutcome"},
+            "issue": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["severity", "code"],
+                    "properties": {
+                        "severity": {"enum": ["fatal", "error", "warning", "information"]},
+                        "code": {"type": "string", "minLength": 1},
+                        "diagnostics": {"type": "string", "minLength": 1},
+                        "expression": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    },
+    "Resource": _RESOURCE,
+    "OrderSignRequest": {
+        "type": "object",
+        "required": ["hook", "hookInstance", "context"],
+        "properties": {
+            "hook": {"const": HOOK},
+            "hookInstance": {"type": "string", "minLength": 1},
+            "fhirServer": {"type": "string", "format": "uri"},
+            "fhirAuthorization": {
+                "type": "object",
+                "properties": {
+                    "access_token": {"type": "string"},
+                    "token_type": {"type": "string"},
+                    "expires_in": {"type": "integer"},
+                    "scope": {"type": "string"},
+                    "subject": {"type": "string"},
+                    "patient": {"type": "string"},
+                },
+            },
+            "context": {
+                "type": "object",
+                "required": ["userId", "patientId", "draftOrders"],
+                "properties": {
+                    "userId": {"type": "string", "pattern": USER_PATTERN},
+                    "patientId": {"type": "string", "pattern": r"\S"},
+                    "encounterId": {"type": "string"},
+                    "draftOrders": {
+                        "type": "object",
+                        "required": ["resourceType"],
+                        "properties": {
+                            "resourceType": {"const": "Bundle"},
+                            "type": {"type": "string"},
+                            "entry": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["resource"],
+                                    "properties": {
+                                        "resource": {
+                                            "type": "object",
+                                            "required": ["resourceType"],
+                                            "properties": {"resourceType": {"enum": sorted(ORDER_TYPES)}},
+                                        }
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            "prefetch": {
+                "description": "Prefetch values by key: a resource or Bundle, null for no data, "
+                "an OperationOutcome for a key the EHR failed to fetch. Unknown keys are ignored.",
+                "type": "object",
+                "additionalProperties": {"anyOf": [{"type": "null"}, _ref("Resource")]},
+            },
+            "extension": {"type": "object"},
+        },
+    },
+    "FeedbackRequest": {
+        "type": "object",
+        "required": ["feedback"],
+        "properties": {
+            "feedback": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["card", "outcome", "outcomeTimestamp"],
+                    "properties": {
+                        "card": {"type": "string", "minLength": 1},
+                        "outcome": {"enum": ["accepted", "overridden"]},
+                        "outcomeTimestamp": {
+                            "type": "string",
+                            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$",
+                        },
+                        "acceptedSuggestions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["id"],
+                                "properties": {"id": {"type": "string"}},
+                            },
+                        },
+                        "overrideReason": {
+                            "type": "object",
+                            "properties": {
+                                "reason": {
+                                    "type": "object",
+                                    "properties": {
+                                        "system": {"type": "string"},
+                                        "code": {"type": "string"},
+                                        "display": {"type": "string"},
+                                    },
+                                },
+                                "userComment": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "CdsResponse": {
+        "type": "object",
+        "required": ["cards"],
+        "properties": {
+            "cards": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["summary", "indicator", "source"],
+                    "properties": {
+                        "uuid": {"type": "string"},
+                        "summary": {"type": "string", "minLength": 1, "maxLength": 140},
+                        "indicator": {"enum": ["info", "warning", "critical"]},
+                        "source": {
+                            "type": "object",
+                            "required": ["label"],
+                            "properties": {"label": {"type": "string", "minLength": 1}},
+                        },
+                    },
+                },
+            },
+            "systemActions": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["type", "description"],
+                    "properties": {
+                        "type": {"enum": ["create", "update", "delete"]},
+                        "description": {"type": "string", "minLength": 1},
+                        "resource": _ref("Resource"),
+                    },
+                },
+            },
+        },
+    },
+    "Discovery": {
+        "type": "object",
+        "required": ["services"],
+        "properties": {
+            "services": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["hook", "id", "description"],
+                    "properties": {
+                        "hook": {"type": "string"},
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "description": {"type": "string"},
+                        "prefetch": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                },
+            }
+        },
+    },
+}
+
+
+def _outcome(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {FHIR_JSON: {"schema": _ref("OperationOutcome")}}}
+
+
+def _body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": _ref(name)}}}
+
+
+def _post_errors() -> dict[str, Any]:
+    return {
+        "400": _outcome("Malformed JSON, a request that breaks CDS Hooks, or invalid FHIR data"),
+        "413": _outcome("The request body exceeds the configured size limit"),
+        "500": _outcome("Internal error (never a traceback)"),
+    }
+
+
+def document(*, version: str, auth_required: bool) -> dict[str, Any]:
+    """The OpenAPI document; with authentication required every CDS Hooks call carries a JWT."""
+    unauthorized = (
+        {"401": {"description": "Missing or invalid client JWT (no body)"}} if auth_required else {}
+    )
+    security: list[dict[str, list[str]]] = [{"cdsHooksJwt": []}] if auth_required else []
+    order_sign = {
+        "200": {
+            "description": "CDS Hooks cards and CRD system actions",
+            "content": {JSON: {"schema": _ref("CdsResponse")}},
+        },
+        **_post_errors(),
+        "408": _outcome("The request body did not arrive within the time budget"),
+        "412": _outcome("Prefetch data is missing and there is no fhirServer to read it from"),
+        "422": _outcome("A request the service understands but does not support"),
+        **unauthorized,
+    }
+    paths: dict[str, Any] = {
+        "/cds-services": {
+            "get": {
+                "operationId": "discovery",
+                "summary": "CDS Hooks discovery",
+                "responses": {
+                    "200": {
+                        "description": "The services offered",
+                        "content": {JSON: {"schema": _ref("Discovery")}},
+                    },
+                    **unauthorized,
+                },
+                "security": security,
+            }
+        },
+        SERVICE_PATH: {
+            "post": {
+                "operationId": "orderSign",
+                "summary": "order-sign: CP.MP.101 coverage information for DLI orders",
+                "requestBody": _body("OrderSignRequest"),
+                "responses": order_sign,
+                "security": security,
+            }
+        },
+        f"{SERVICE_PATH}/feedback": {
+            "post": {
+                "operationId": "feedback",
+                "summary": "Feedback on cards (stored)",
+                "requestBody": _body("FeedbackRequest"),
+                "responses": {
+                    "200": {"description": "Stored"},
+                    **_post_errors(),
+                    "408": _outcome("The request body did not arrive within the time budget"),
+                    **unauthorized,
+                },
+                "security": security,
+            }
+        },
+        "/fhir/Questionnaire/dli-cp-mp-101": {
+            "get": {
+                "operationId": "readQuestionnaire",
+                "summary": "The DLI questionnaire documentation-needed answers point to",
+                "responses": {
+                    "200": {
+                        "description": "Questionnaire",
+                        "content": {FHIR_JSON: {"schema": _ref("Resource")}},
+                    }
+                },
+            }
+        },
+        "/fhir/Questionnaire": {
+            "get": {
+                "operationId": "searchQuestionnaire",
+                "summary": "Questionnaire search by canonical url",
+                "parameters": [
+                    {"name": "url", "in": "query", "required": False, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "searchset Bundle",
+                        "content": {FHIR_JSON: {"schema": _ref("Resource")}},
+                    }
+                },
+            }
+        },
+    }
+    components: dict[str, Any] = {"schemas": SCHEMAS}
+    if auth_required:
+        components["securitySchemes"] = {
+            "cdsHooksJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "dli-cds", "version": version, "description": __doc__.split("\n\n")[0]},
+        "paths": paths,
+        "components": components,
+    }
