@@ -20,6 +20,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cds import openapi
 from cds.client_auth import AuthenticationError, AuthPolicy, ClientAuthenticator, TrustedIssuer
@@ -135,6 +136,15 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     openapi_document = openapi.document(version=VERSION, auth_required=auth_required)
     app.openapi = lambda: openapi_document  # type: ignore[method-assign]
     app.state.database = database
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        # Unknown paths (404) and methods (405) answer with an OperationOutcome too.
+        code = {404: "not-found", 405: "not-supported"}.get(exc.status_code, "processing")
+        response = outcome(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
+
     app.state.settings = settings
     app.add_middleware(
         CORSMiddleware,

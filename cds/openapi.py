@@ -3,7 +3,7 @@
 Written out rather than inferred: the routes read raw bodies (size and depth limits come before
 JSON parsing), so FastAPI cannot see their request models. The request schemas state what the
 service accepts — the CDS Hooks 2.0 order-sign request and feedback, tolerant of unknown fields —
-and every error response is an OperationOutcome. schemathesis generates requests from it
+and every error response is an OperationOutcome. Optional members may be ``null`` (read as absent). schemathesis generates requests from it
 (``tests/service/test_openapi_fuzz.py``).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cds.discovery import HOOK, SERVICE_ID
+from cds.discovery import HOOK, PREFETCH, SERVICE_ID
 from cds.hooks import ORDER_TYPES, USER_PATTERN
 
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
@@ -58,16 +58,16 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "hook": {"const": HOOK},
             "hookInstance": {"type": "string", "minLength": 1},
-            "fhirServer": {"type": "string", "format": "uri"},
+            "fhirServer": {"type": ["string", "null"], "format": "uri"},
             "fhirAuthorization": {
-                "type": "object",
+                "type": ["object", "null"],
                 "properties": {
                     "access_token": {"type": "string"},
                     "token_type": {"type": "string"},
-                    "expires_in": {"type": "integer"},
-                    "scope": {"type": "string"},
-                    "subject": {"type": "string"},
-                    "patient": {"type": "string"},
+                    "expires_in": {"type": ["integer", "null"]},
+                    "scope": {"type": ["string", "null"]},
+                    "subject": {"type": ["string", "null"]},
+                    "patient": {"type": ["string", "null"]},
                 },
             },
             "context": {
@@ -76,7 +76,7 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "userId": {"type": "string", "pattern": USER_PATTERN},
                     "patientId": {"type": "string", "pattern": r"\S"},
-                    "encounterId": {"type": "string"},
+                    "encounterId": {"type": ["string", "null"]},
                     "draftOrders": {
                         "type": "object",
                         "required": ["resourceType"],
@@ -104,10 +104,10 @@ SCHEMAS: dict[str, Any] = {
             "prefetch": {
                 "description": "Prefetch values by key: a resource or Bundle, null for no data, "
                 "an OperationOutcome for a key the EHR failed to fetch. Unknown keys are ignored.",
-                "type": "object",
-                "additionalProperties": {"anyOf": [{"type": "null"}, _ref("Resource")]},
+                "type": ["object", "null"],
+                "properties": {key: {"anyOf": [{"type": "null"}, _ref("Resource")]} for key in PREFETCH},
             },
-            "extension": {"type": "object"},
+            "extension": {"type": ["object", "null"]},
         },
     },
     "FeedbackRequest": {
@@ -128,7 +128,7 @@ SCHEMAS: dict[str, Any] = {
                             "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$",
                         },
                         "acceptedSuggestions": {
-                            "type": "array",
+                            "type": ["array", "null"],
                             "items": {
                                 "type": "object",
                                 "required": ["id"],
@@ -136,17 +136,17 @@ SCHEMAS: dict[str, Any] = {
                             },
                         },
                         "overrideReason": {
-                            "type": "object",
+                            "type": ["object", "null"],
                             "properties": {
                                 "reason": {
-                                    "type": "object",
+                                    "type": ["object", "null"],
                                     "properties": {
-                                        "system": {"type": "string"},
-                                        "code": {"type": "string"},
-                                        "display": {"type": "string"},
+                                        "system": {"type": ["string", "null"]},
+                                        "code": {"type": ["string", "null"]},
+                                        "display": {"type": ["string", "null"]},
                                     },
                                 },
-                                "userComment": {"type": "string"},
+                                "userComment": {"type": ["string", "null"]},
                             },
                         },
                     },

@@ -28,7 +28,7 @@ from cds.fhir_client import FhirClient
 from cds.hooks import OrderSignRequest
 from cds.limits import Deadline
 from cds.policy import Decision, decide
-from cds.prefetch import merge, read_prefetch
+from cds.prefetch import check_shapes, merge, read_prefetch
 
 log = logging.getLogger(__name__)
 NAMESPACE = uuid.UUID("6f0c1d8e-2b7a-4e53-9d0e-5a1f3c2b9e44")
@@ -67,6 +67,7 @@ class OrderSignService:
         orders = [o for o in request.orders if o.get("resourceType") == "ServiceRequest"]
         for order in orders:
             _validate(order)
+        check_shapes(request, PREFETCH)
         try:  # reads the draft orders alone (their number is limited): not under the deadline
             in_scope = [o for o in orders if scope_only(self.engine, o, orders, now, questionnaire_url)]
         except Exception as exc:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from cds.errors import InvalidRequest
 from cds.fhirpath import FhirPathError, compiled
 from cds.hooks import OrderSignRequest
 
@@ -94,6 +95,18 @@ def resources_of(value: Any) -> list[dict[str, Any]]:
     if isinstance(value.get("resourceType"), str) and value["resourceType"] != "OperationOutcome":
         return [value]
     return []
+
+
+def check_shapes(request: OrderSignRequest, templates: dict[str, str]) -> None:
+    """Every value sent under one of our keys is null or a FHIR resource (a Bundle, a single
+    resource or an OperationOutcome); anything else is a bad request, even when no order turns
+    out to need the record. Values of unknown keys are not ours to judge."""
+    for key, value in (request.prefetch or {}).items():
+        if key in templates and value is not None:
+            if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+                raise InvalidRequest(
+                    f"prefetch.{key} must be a FHIR resource, a Bundle or null", f"prefetch.{key}"
+                )
 
 
 def read_prefetch(request: OrderSignRequest, templates: dict[str, str]) -> PrefetchState:

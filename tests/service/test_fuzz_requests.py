@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from cds.app import create_app
 from tests.conftest import NOW, Client, make_settings
+from tests.service.conftest import GENERATED
 
 ROOT = Path(__file__).resolve().parents[2]
 BASES = [json.loads(p.read_text()) for p in sorted((ROOT / "fhir-examples").glob("*/request.json"))[:12]]
@@ -90,6 +91,7 @@ def test_generated_requests_never_fail_the_server(body: bytes) -> None:
     response = _client().post(
         "/cds-services/dli-order-sign", content=body, headers={"Content-Type": "application/json"}
     )
+    GENERATED["hypothesis request shapes"] += 1
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.json()["resourceType"] == "OperationOutcome"

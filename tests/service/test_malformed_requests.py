@@ -79,6 +79,9 @@ CASES: list[tuple[str, bytes, int]] = [
     ("fhirAuthorization a string", _edit(_set("fhirAuthorization", "token")), 400),
     ("prefetch a list", _edit(_set("prefetch", [])), 400),
     ("extension a list", _edit(_set("extension", [])), 400),
+    ("prefetch value a list", _edit(_set("prefetch.conditions", [])), 400),
+    ("prefetch value a string", _edit(_set("prefetch.patient", "Patient/pat-01")), 400),
+    ("prefetch value without resourceType", _edit(_set("prefetch.coverage", {"id": "cov"})), 400),
     (
         "missing data and no fhirServer",
         _edit(lambda b: (b.pop("prefetch"), b.pop("fhirServer"), b.pop("fhirAuthorization"))),
