@@ -43,7 +43,6 @@ from cds.limits import (
     MalformedJson,
     RequestLimits,
     check_counts,
-    count_resources,
     parse_json_body,
 )
 from cds.order_sign import OrderSignService, ServiceConfig
@@ -228,7 +227,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
             audit["hook_instance"] = str(body.get("hookInstance"))[:200] if body.get("hookInstance") else None
             parsed = parse_order_sign(body, HOOK)
             audit["patient_id"] = parsed.context.patientId
-            check_counts(len(parsed.orders), count_resources(body.get("prefetch")), limits)
+            check_counts(len(parsed.orders), limits)
             result = await service.handle(
                 parsed, now=clock(), questionnaire_url=canonical(base_url(request)), deadline=deadline
             )

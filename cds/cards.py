@@ -35,23 +35,71 @@ SUMMARY = {
     "not-medically-necessary": "{order} not medically necessary under CP.MP.101 ({labels})",
     "documentation-needed": "{order}: documentation needed for CP.MP.101 (complete the DLI questionnaire)",
 }
-# Evidence rendering (compiled once): what it is, its value, its date.
-_WHAT = compiled(
-    "(code.text | code.coding.display | code.coding.code | description.text | medication.text"
-    " | medication.coding.display | questionnaire).first()"
-)
-_VALUE = compiled(
-    "(value.ofType(Quantity).value.toString() + ' ' + value.ofType(Quantity).unit)"
-    " | value.ofType(CodeableConcept).coding.display | value.ofType(CodeableConcept).text"
-    " | value.ofType(string) | value.ofType(integer).toString() | value.ofType(boolean).toString()"
-    " | stage.summary.text"
-)
-_STATUS = compiled("clinicalStatus.coding.code.first()")
-_DATE = compiled(
-    "(effective.ofType(dateTime) | effective.ofType(Period).start | performed.ofType(dateTime)"
-    " | performed.ofType(Period).start | onset.ofType(dateTime) | recordedDate | authored"
-    " | authoredOn | startDate | issued).first()"
-)
+# Evidence rendering (compiled once): what it is, its values, its status, its date. Each is a
+# list of FHIRPath alternatives read in order (what a union would give, without evaluating the
+# alternatives after the first that answers); an alternative whose root element the resource
+# does not have is skipped without calling FHIRPath.
+_WHAT = [
+    "code.text",
+    "code.coding.display",
+    "code.coding.code",
+    "description.text",
+    "medication.text",
+    "medication.coding.display",
+    "questionnaire",
+]
+_VALUE = [
+    "value.ofType(Quantity).value.toString() + ' ' + value.ofType(Quantity).unit",
+    "value.ofType(CodeableConcept).coding.display",
+    "value.ofType(CodeableConcept).text",
+    "value.ofType(string)",
+    "value.ofType(integer).toString()",
+    "value.ofType(boolean).toString()",
+    "stage.summary.text",
+]
+_STATUS = ["clinicalStatus.coding.code"]
+_DATE = [
+    "effective.ofType(dateTime)",
+    "effective.ofType(Period).start",
+    "performed.ofType(dateTime)",
+    "performed.ofType(Period).start",
+    "onset.ofType(dateTime)",
+    "recordedDate",
+    "authored",
+    "authoredOn",
+    "startDate",
+    "issued",
+]
+
+
+class _Alternatives:
+    """FHIRPath alternatives, each with the root element it needs (e.g. ``value`` matches the
+    JSON keys ``valueQuantity``, ``valueString``...)."""
+
+    def __init__(self, expressions: list[str]) -> None:
+        self.paths = [(e.split(".", 1)[0], compiled(e)) for e in expressions]
+
+    def values(self, resource: dict[str, Any], limit: int) -> list[Any]:
+        out: list[Any] = []
+        for root, path in self.paths:
+            if not any(key.startswith(root) for key in resource):
+                continue
+            for value in path(resource):
+                if value not in out:
+                    out.append(value)
+                    if len(out) == limit:
+                        return out
+        return out
+
+    def first(self, resource: dict[str, Any]) -> Any:
+        found = self.values(resource, 1)
+        return found[0] if found else None
+
+
+_WHAT_OF = _Alternatives(_WHAT)
+_VALUES_OF = _Alternatives(_VALUE)
+_STATUS_OF = _Alternatives(_STATUS)
+_DATE_OF = _Alternatives(_DATE)
 
 
 def _order_name(order: dict[str, Any]) -> str:
@@ -74,15 +122,15 @@ def _evidence_line(resource: dict[str, Any]) -> str:
 
 def _render_evidence(resource: dict[str, Any]) -> str:
     ref = f"{resource.get('resourceType')}/{resource.get('id')}"
-    what = _WHAT.first(resource)
-    values = [str(v) for v in _VALUE(resource)][:2]
-    when = _DATE.first(resource)
+    what = _WHAT_OF.first(resource)
+    values = [str(v) for v in _VALUES_OF.values(resource, 2)]
+    when = _DATE_OF.first(resource)
     parts = [f"`{ref}`"]
     if what:
         parts.append(str(what))
     if values:
         parts.append("value " + ", ".join(values))
-    status = _STATUS.first(resource)
+    status = _STATUS_OF.first(resource)
     if status:
         parts.append(f"status {status}")
     if when:

@@ -13,6 +13,8 @@ from cds.errors import InvalidRequest
 
 USER_PATTERN = r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$"
 _USER = re.compile(USER_PATTERN)
+FHIR_SERVER_PATTERN = r"^https?://[^/\s]+(/\S*)?$"
+_FHIR_SERVER = re.compile(FHIR_SERVER_PATTERN)
 ORDER_TYPES = frozenset(
     {
         "ServiceRequest",
@@ -65,6 +67,8 @@ class OrderSignContext(_Model):
     def _bundle(cls, value: dict[str, Any]) -> dict[str, Any]:
         if value.get("resourceType") != "Bundle":
             raise ValueError("draftOrders must be a FHIR Bundle")
+        if value.get("type") is not None and not isinstance(value["type"], str):
+            raise ValueError("draftOrders.type must be a code")
         entries = value.get("entry", [])
         if not isinstance(entries, list):
             raise ValueError("draftOrders.entry must be an array")
@@ -87,6 +91,13 @@ class OrderSignRequest(_Model):
     context: OrderSignContext
     prefetch: dict[str, Any] | None = None
     extension: dict[str, Any] | None = None
+
+    @field_validator("fhirServer")
+    @classmethod
+    def _fhir_server(cls, value: str | None) -> str | None:
+        if value is not None and not _FHIR_SERVER.match(value):
+            raise ValueError("fhirServer must be the http(s) base URL of the EHR's FHIR server")
+        return value
 
     @property
     def orders(self) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from cds.discovery import HOOK, PREFETCH, SERVICE_ID
-from cds.hooks import ORDER_TYPES, USER_PATTERN
+from cds.hooks import FHIR_SERVER_PATTERN, ORDER_TYPES, USER_PATTERN
 
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
 JSON = "application/json"
@@ -58,7 +58,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "hook": {"const": HOOK},
             "hookInstance": {"type": "string", "minLength": 1},
-            "fhirServer": {"type": ["string", "null"], "format": "uri"},
+            "fhirServer": {"type": ["string", "null"], "pattern": FHIR_SERVER_PATTERN},
             "fhirAuthorization": {
                 "type": ["object", "null"],
                 "properties": {
@@ -82,7 +82,7 @@ SCHEMAS: dict[str, Any] = {
                         "required": ["resourceType"],
                         "properties": {
                             "resourceType": {"const": "Bundle"},
-                            "type": {"type": "string"},
+                            "type": {"type": ["string", "null"]},
                             "entry": {
                                 "type": "array",
                                 "items": {

@@ -52,6 +52,12 @@ def _outcome(code: str, severity: str = "error") -> dict[str, Any]:
     return {"resourceType": "OperationOutcome", "issue": [{"severity": severity, "code": code}]}
 
 
+class _Server(ThreadingHTTPServer):
+    # The service opens one connection per prefetch key at once: the default listen backlog of
+    # 5 would drop some SYNs, and their one-second retransmit looks like a slow server.
+    request_queue_size = 128
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "FaultFHIR/1.0"
 
@@ -135,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def fault_server() -> Iterator[tuple[str, list[tuple[str, str, str | None]]]]:
     """Start the server on a free loopback port; yield (root URL, request log)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server = _Server(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.requests = []  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)

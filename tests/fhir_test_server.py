@@ -60,6 +60,12 @@ def _matches(resource: dict[str, Any], params: dict[str, list[str]]) -> bool:
     return True
 
 
+class _Server(ThreadingHTTPServer):
+    # The service opens one connection per prefetch key at once: the default listen backlog of
+    # 5 would drop some SYNs, and their one-second retransmit looks like a slow server.
+    request_queue_size = 128
+
+
 class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         return
@@ -121,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def fhir_server(resources: list[dict[str, Any]]) -> Iterator[tuple[str, list[tuple[str, str | None]]]]:
     """Serve ``resources`` at ``http://127.0.0.1:<port>/fhir``; yield (base URL, request log)."""
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server: Any = _Server(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     server.resources = resources
     server.requests = []

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cds.limits import (
     LimitExceeded,
     MalformedJson,
     RequestLimits,
+    _bracket_depth,
+    body_resource_count,
     check_counts,
     count_resources,
     parse_json_body,
@@ -45,8 +51,47 @@ def test_malformed(body: bytes) -> None:
 def test_counts() -> None:
     value = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient"}}] * 3}
     assert count_resources(value) == 4
-    check_counts(2, 4, RequestLimits())
+    check_counts(2, RequestLimits())
     with pytest.raises(LimitExceeded, match="draft orders"):
-        check_counts(51, 4, RequestLimits())
-    with pytest.raises(LimitExceeded, match="resources exceed"):
-        check_counts(1, 5001, RequestLimits())
+        check_counts(51, RequestLimits())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"resourceType": "Bundle", "entry": [{"resource": {"resourceType" : "Patient"}}, {"resource": {"resourceType": "Patient"}}]}',
+        # a key spelled with a unicode escape is still a resourceType; a string holding the word is not
+        b'{"resourceType": "Bundle", "note": "\\"resourceType\\"", "entry": [{"resource": {"resource\\u0054ype": "Patient"}}, {"resource": {"resourceType": "Patient"}}]}',
+    ],
+)
+def test_resource_count_limit(raw: bytes) -> None:
+    assert body_resource_count(raw, json.loads(raw)) == 3
+    assert parse_json_body(raw, RequestLimits(max_resources=3))
+    with pytest.raises(LimitExceeded, match="3 resources exceed the limit of 2") as info:
+        parse_json_body(raw, RequestLimits(max_resources=2))
+    assert info.value.limit == "resources"
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+_TEXT = st.text(alphabet=st.sampled_from('ab"\\[]{}/u0'), max_size=8)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+@settings(max_examples=300, derandomize=True)
+def test_depth_is_the_nesting_of_the_parsed_value(value: object) -> None:
+    """The byte-level depth count agrees with the parsed structure, whatever quotes, escapes
+    and brackets the strings hold."""
+    raw = json.dumps(value).encode()
+    assert _bracket_depth(raw) == _depth(value)

@@ -76,6 +76,8 @@ CASES: list[tuple[str, bytes, int]] = [
     ("order authoredOn not a dateTime", _edit(_set(f"{ORDER}.authoredOn", "yesterday")), 400),
     ("order code not a CodeableConcept", _edit(_set(f"{ORDER}.code", "38242")), 400),
     ("fhirAuthorization without fhirServer", _edit(_set("fhirServer", _DELETE)), 400),
+    ("fhirServer not a URL", _edit(_set("fhirServer", "ehr.example.org/fhir")), 400),
+    ("fhirServer not http(s)", _edit(_set("fhirServer", "file:///etc/passwd")), 400),
     ("fhirAuthorization a string", _edit(_set("fhirAuthorization", "token")), 400),
     ("prefetch a list", _edit(_set("prefetch", [])), 400),
     ("extension a list", _edit(_set("extension", [])), 400),

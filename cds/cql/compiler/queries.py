@@ -50,6 +50,8 @@ def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
     distinct_op = registry.lookup("Distinct")
     compare = _comparer()
     single_source = len(sources) == 1
+    if single_source and not lets and not inclusions and aggregate is None:
+        return _simple_query(sources[0], aliases[0], where, returns, distinct_result, sort_keys)
 
     def run(ctx: Any, env: dict[str, Any]) -> Any:
         if ctx.deadline is not None:
@@ -107,6 +109,44 @@ def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
                 e[name] = acc
                 acc = step(ctx, e)
             return acc
+        if distinct_result and distinct_op is not None and len(results) > 1:
+            results = distinct_op(results)
+        if sort_keys:
+            results = _sort(ctx, env, results, sort_keys, compare)
+        if single_value:
+            return results[0] if results else None
+        return results
+
+    return run
+
+
+def _simple_query(
+    source: Fn,
+    alias: str,
+    where: Fn | None,
+    returns: Fn | None,
+    distinct_result: bool,
+    sort_keys: list[tuple[Fn | None, bool]],
+) -> Fn:
+    """The common shape — one source, ``where``, ``return``, ``sort``, nothing else — without
+    the general loop's bookkeeping. Same semantics as the general query."""
+    distinct_op = registry.lookup("Distinct")
+    compare = _comparer()
+
+    def run(ctx: Any, env: dict[str, Any]) -> Any:
+        if ctx.deadline is not None:
+            ctx.check_deadline()
+        value = source(ctx, env)
+        if value is None:
+            return None
+        single_value = not isinstance(value, list)
+        e = dict(env)  # one frame per query run, rebound for each row
+        results: list[Any] = []
+        for row in (value,) if single_value else value:
+            e[alias] = row
+            if where is not None and where(ctx, e) is not True:
+                continue
+            results.append(row if returns is None else returns(ctx, e))
         if distinct_result and distinct_op is not None and len(results) > 1:
             results = distinct_op(results)
         if sort_keys:

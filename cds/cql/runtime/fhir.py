@@ -226,7 +226,11 @@ def to_code(node: FhirNode) -> Code:
 def to_concept(node: FhirNode) -> Concept:
     """FHIRHelpers ToConcept (CodeableConcept → Concept)."""
     codings = node.data.get("coding") or []
-    codes = tuple(to_code(FhirNode("Coding", c, node.resource)) for c in codings if isinstance(c, dict))
+    codes = tuple(
+        Code(c.get("code"), c.get("system"), c.get("version"), c.get("display"))
+        for c in codings
+        if isinstance(c, dict)
+    )
     return Concept(codes, node.data.get("text"))
 
 
@@ -274,18 +278,29 @@ def to_system(value: Any) -> Any:
         return [to_system(v) for v in value]
     if not isinstance(value, FhirNode):
         return value
+    memo = value._memo
+    if memo is None:
+        memo = value._memo = {}
+    elif _CONVERTED in memo:  # converted once per node: the results are immutable values
+        return memo[_CONVERTED]
     t = value.type_name
     if t in QUANTITY_TYPES:
-        return to_quantity(value)
-    if t == "Coding":
-        return to_code(value)
-    if t == "CodeableConcept":
-        return to_concept(value)
-    if t in ("Period", "Range"):
-        return to_interval(value)
-    if t == "Ratio":
-        return to_ratio(value)
-    return value
+        converted: Any = to_quantity(value)
+    elif t == "Coding":
+        converted = to_code(value)
+    elif t == "CodeableConcept":
+        converted = to_concept(value)
+    elif t in ("Period", "Range"):
+        converted = to_interval(value)
+    elif t == "Ratio":
+        converted = to_ratio(value)
+    else:
+        converted = value
+    memo[_CONVERTED] = converted
+    return converted
+
+
+_CONVERTED = "\x00system"  # memo key of a node's System value (no element name starts with NUL)
 
 
 _SYSTEM_CLASS_NAMES = {
