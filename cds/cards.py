@@ -73,16 +73,21 @@ _DATE = [
 
 
 class _Alternatives:
-    """FHIRPath alternatives, each with the root element it needs (e.g. ``value`` matches the
-    JSON keys ``valueQuantity``, ``valueString``...)."""
+    """FHIRPath alternatives, each with the JSON key its root element needs: ``x.ofType(T)``
+    needs the choice key ``xT`` (``value.ofType(Quantity)``: ``valueQuantity``); any other root
+    ``x`` a key ``x`` or ``x[Type]``. A resource without it cannot answer, so FHIRPath is not
+    called for it."""
 
     def __init__(self, expressions: list[str]) -> None:
-        self.paths = [(e.split(".", 1)[0], compiled(e)) for e in expressions]
+        self.paths = [(_needed_key(e), compiled(e)) for e in expressions]
 
     def values(self, resource: dict[str, Any], limit: int) -> list[Any]:
         out: list[Any] = []
-        for root, path in self.paths:
-            if not any(key.startswith(root) for key in resource):
+        for (key, exact), path in self.paths:
+            if exact:
+                if key not in resource:
+                    continue
+            elif not any(k.startswith(key) for k in resource):
                 continue
             for value in path(resource):
                 if value not in out:
@@ -94,6 +99,15 @@ class _Alternatives:
     def first(self, resource: dict[str, Any]) -> Any:
         found = self.values(resource, 1)
         return found[0] if found else None
+
+
+def _needed_key(expression: str) -> tuple[str, bool]:
+    """(key, exact) that a resource must have for ``expression`` to give anything."""
+    root, _, rest = expression.partition(".")
+    if rest.startswith("ofType(") and ")" in rest:
+        type_name = rest[len("ofType(") : rest.index(")")]
+        return root + type_name[0].upper() + type_name[1:], True
+    return root, False
 
 
 _WHAT_OF = _Alternatives(_WHAT)

@@ -34,7 +34,7 @@ class _Model(BaseModel):
 class FhirAuthorization(_Model):
     access_token: str = ""
     token_type: str = "Bearer"
-    expires_in: int | None = None
+    expires_in: Any = None  # not used: any value is accepted
     scope: str | None = None
     subject: str | None = None
     patient: str | None = None

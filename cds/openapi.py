@@ -64,7 +64,7 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "access_token": {"type": "string"},
                     "token_type": {"type": "string"},
-                    "expires_in": {"type": ["integer", "null"]},
+                    "expires_in": {"description": "Not used; any value is accepted"},
                     "scope": {"type": ["string", "null"]},
                     "subject": {"type": ["string", "null"]},
                     "patient": {"type": ["string", "null"]},

@@ -66,7 +66,7 @@ class OrderSignService:
         deadline = deadline or Deadline(self.config.time_budget_seconds)
         orders = [o for o in request.orders if o.get("resourceType") == "ServiceRequest"]
         for order in orders:
-            _validate(order)
+            validate_order(order)
         check_shapes(request, PREFETCH)
         try:  # reads the draft orders alone (their number is limited): not under the deadline
             in_scope = [o for o in orders if scope_only(self.engine, o, orders, now, questionnaire_url)]
@@ -261,7 +261,8 @@ def _data_error(exc: Exception, resources: list[dict[str, Any]], where: str) -> 
     return exc
 
 
-def _validate(order: dict[str, Any]) -> None:
+def validate_order(order: dict[str, Any]) -> None:
+    """A draft ServiceRequest must be valid FHIR R4 (it is the resource our system action returns)."""
     try:
         ServiceRequest.model_validate(order)
     except ValidationError as exc:

@@ -260,7 +260,17 @@ class ExpressionCompiler(TimingCompiler):
                 return definition
         source = self.compile(node.source, scope)
         name = node.name
-        return lambda ctx, env: get_property(source(ctx, env), name)
+
+        def member(ctx: Any, env: dict[str, Any]) -> Any:
+            value = source(ctx, env)
+            if type(value) is FhirNode:  # the common case, without get_property's dispatch
+                memo = value._memo
+                if memo is not None and name in memo:
+                    return memo[name]
+                return value.get(name)
+            return get_property(value, name)
+
+        return member
 
     def _Index(self, node: ast.Index, scope: Scope) -> Fn:
         return self.call_op(
