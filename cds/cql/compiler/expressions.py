@@ -10,6 +10,7 @@ FHIRHelpers conversion first.
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -124,6 +125,8 @@ class ExpressionCompiler(TimingCompiler):
 
     def call_op(self, node: ast.Node, name: str, args: list[Fn], **kwargs: Any) -> Fn:
         fn = self.operator(node, name)
+        if kwargs:  # bound once, so the per-call path passes positional arguments only
+            fn = functools.partial(fn, **kwargs)
         line, column = node.line, node.column
         lib_name = self.lib.name
         convert = name not in NO_CONVERSION
@@ -140,14 +143,14 @@ class ExpressionCompiler(TimingCompiler):
 
                 def run1(ctx: Any, env: dict[str, Any]) -> Any:
                     try:
-                        return fn(system(a(ctx, env)), **kwargs)
+                        return fn(system(a(ctx, env)))
                     except CqlRuntimeError as exc:
                         raise located(exc) from None
             else:
 
                 def run1(ctx: Any, env: dict[str, Any]) -> Any:
                     try:
-                        return fn(a(ctx, env), **kwargs)
+                        return fn(a(ctx, env))
                     except CqlRuntimeError as exc:
                         raise located(exc) from None
 
@@ -158,14 +161,14 @@ class ExpressionCompiler(TimingCompiler):
 
                 def run2(ctx: Any, env: dict[str, Any]) -> Any:
                     try:
-                        return fn(system(a(ctx, env)), system(b(ctx, env)), **kwargs)
+                        return fn(system(a(ctx, env)), system(b(ctx, env)))
                     except CqlRuntimeError as exc:
                         raise located(exc) from None
             else:
 
                 def run2(ctx: Any, env: dict[str, Any]) -> Any:
                     try:
-                        return fn(a(ctx, env), b(ctx, env), **kwargs)
+                        return fn(a(ctx, env), b(ctx, env))
                     except CqlRuntimeError as exc:
                         raise located(exc) from None
 
@@ -176,7 +179,7 @@ class ExpressionCompiler(TimingCompiler):
             if convert:
                 values = [system(v) for v in values]
             try:
-                return fn(*values, **kwargs)
+                return fn(*values)
             except CqlRuntimeError as exc:
                 raise located(exc) from None
 
@@ -296,6 +299,12 @@ class ExpressionCompiler(TimingCompiler):
             return self._QuantityLit(
                 ast.QuantityLit(node.line, node.column, "-" + node.operand.value, node.operand.unit), scope
             )
+        if op == "exists" and isinstance(node.operand, ast.Query):
+            from cds.cql.compiler.queries import compile_exists_query
+
+            early = compile_exists_query(self, node.operand, scope)
+            if early is not None:
+                return early
         operand = self.compile(node.operand, scope)
         if op.startswith("is not "):
             inner = self.call_op(node, UNARY_OPS["is " + op[7:]], [operand])

@@ -125,6 +125,21 @@ def _call_user(overloads: list[CompiledFunction], args: list[Fn]) -> Fn:
         fn = overloads[0]
         names = fn.operand_names
 
+        if len(args) == 1:
+            (name,), (arg,) = names, args
+
+            def call1(ctx: Any, env: dict[str, Any]) -> Any:
+                return fn.fn(ctx, {name: arg(ctx, env)})  # type: ignore[misc]
+
+            return call1
+        if len(args) == 2:
+            (name1, name2), (arg1, arg2) = names, args
+
+            def call2(ctx: Any, env: dict[str, Any]) -> Any:
+                return fn.fn(ctx, {name1: arg1(ctx, env), name2: arg2(ctx, env)})  # type: ignore[misc]
+
+            return call2
+
         def call(ctx: Any, env: dict[str, Any]) -> Any:
             frame = {n: a(ctx, env) for n, a in zip(names, args, strict=True)}
             assert fn.fn is not None

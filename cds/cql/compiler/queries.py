@@ -120,6 +120,38 @@ def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
     return run
 
 
+def compile_exists_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn | None:
+    """``exists (X A where ... return ...)`` that stops at the first row giving a non-null
+    value (Exists ignores order, duplicates and the rest of the list). Only for one source
+    without let, with/without or aggregate; None otherwise (the general query then)."""
+    if len(node.sources) != 1 or node.lets or node.inclusions or node.aggregate is not None:
+        return None
+    compile_query(c, node, scope)  # every clause checked as the general query checks it
+    (aliased,) = node.sources
+    source = c.compile(aliased.source, scope)
+    alias = aliased.alias
+    inner = scope.with_locals(alias)
+    where = c.compile(node.where, inner) if node.where is not None else None
+    returns = c.compile(node.return_, inner) if node.return_ is not None else None
+
+    def exists(ctx: Any, env: dict[str, Any]) -> bool:
+        if ctx.deadline is not None:
+            ctx.check_deadline()
+        value = source(ctx, env)
+        if value is None:
+            return False
+        e = dict(env)
+        for row in value if isinstance(value, list) else (value,):
+            e[alias] = row
+            if where is not None and where(ctx, e) is not True:
+                continue
+            if (row if returns is None else returns(ctx, e)) is not None:
+                return True
+        return False
+
+    return exists
+
+
 def _simple_query(
     source: Fn,
     alias: str,
