@@ -1,6 +1,6 @@
 """Soak: the order-sign service at half its measured peak for 10 minutes, on loopback.
 
-Starts ``dli-cds serve`` (2 workers), measures the peak with wrk for 15 s, then drives half that
+Starts the service as ``dli-cds serve`` runs it (uvicorn, 2 workers; ``benchmarks.service._start``), measures the peak with wrk for 15 s, then drives half that
 rate with a paced Python client (4 connections, fixed schedule, no backlog) for the soak time,
 sampling the workers' resident memory every 30 s. Reports requests, errors (any non-200) and
 the memory series; passes when there are 0 errors and memory is flat (last sample within 10 %

@@ -13,7 +13,7 @@ from cds.errors import InvalidRequest
 
 USER_PATTERN = r"^[A-Za-z]+/[A-Za-z0-9\-.]{1,64}$"
 _USER = re.compile(USER_PATTERN)
-FHIR_SERVER_PATTERN = r"^https?://[^/\s]+(/\S*)?$"
+FHIR_SERVER_PATTERN = r"^(https?://[^/\s]+(/\S*)?|\s*)$"
 _FHIR_SERVER = re.compile(FHIR_SERVER_PATTERN)
 ORDER_TYPES = frozenset(
     {
@@ -95,7 +95,9 @@ class OrderSignRequest(_Model):
     @field_validator("fhirServer")
     @classmethod
     def _fhir_server(cls, value: str | None) -> str | None:
-        if value is not None and not _FHIR_SERVER.match(value):
+        if value is not None and not value.strip():
+            return None  # an empty fhirServer is read as none given
+        if value is not None and not _FHIR_SERVER.fullmatch(value):
             raise ValueError("fhirServer must be the http(s) base URL of the EHR's FHIR server")
         return value
 

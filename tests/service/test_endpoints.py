@@ -211,3 +211,16 @@ def test_hook_instance_is_never_deduplicated(client: Client) -> None:
     first = client.post(URL, json=request).json()
     second = client.post(URL, json=request).json()
     assert first == second and first["cards"]
+
+
+def test_an_empty_fhir_server_is_read_as_none(client: Client) -> None:
+    """A client with no FHIR server to offer may send ``"fhirServer": ""``: with the record in
+    prefetch the answer is the same as without the field; with data missing it is a 412."""
+    request = _request("01-meets-aml-relapse-prevention")
+    expected = client.post(URL, json=request).json()
+    request.pop("fhirAuthorization", None)
+    request["fhirServer"] = ""
+    assert client.post(URL, json=request).json() == expected
+    del request["prefetch"]["conditions"]
+    response = client.post(URL, json=request)
+    assert response.status_code == 412 and response.json()["resourceType"] == "OperationOutcome"
