@@ -5,7 +5,7 @@ the cache that evaluates each define at most once per evaluation, and an optiona
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from cds.cql.data.retriever import Retriever
 from cds.cql.terminology.provider import TerminologyProvider
@@ -43,8 +43,12 @@ class EvaluationContext:
         self.deadline = deadline
 
     def check_deadline(self) -> None:
-        """Raise :class:`EvaluationTimeout` once the deadline has passed."""
+        """Raise :class:`EvaluationTimeout` once the deadline has passed (the hot paths inline
+        the comparison and call :meth:`out_of_time`)."""
         if self.deadline is not None and time.monotonic() > self.deadline:
-            from cds.cql.errors import EvaluationTimeout
+            self.out_of_time()
 
-            raise EvaluationTimeout("the evaluation ran out of its time budget")
+    def out_of_time(self) -> NoReturn:
+        from cds.cql.errors import EvaluationTimeout
+
+        raise EvaluationTimeout("the evaluation ran out of its time budget")

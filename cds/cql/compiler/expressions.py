@@ -106,6 +106,7 @@ NO_CONVERSION = frozenset(
     }
 )
 LOGICAL = frozenset({"And", "Or", "Xor", "Implies"})
+_CONVERTIBLE = frozenset({FhirNode, list})  # the types system() may change
 
 
 class ExpressionCompiler(TimingCompiler):
@@ -142,8 +143,11 @@ class ExpressionCompiler(TimingCompiler):
             if convert:
 
                 def run1(ctx: Any, env: dict[str, Any]) -> Any:
+                    x = a(ctx, env)
+                    if type(x) in _CONVERTIBLE:  # only FHIR nodes (or lists of them) convert
+                        x = system(x)
                     try:
-                        return fn(system(a(ctx, env)))
+                        return fn(x)
                     except CqlRuntimeError as exc:
                         raise located(exc) from None
             else:
@@ -160,8 +164,13 @@ class ExpressionCompiler(TimingCompiler):
             if convert:
 
                 def run2(ctx: Any, env: dict[str, Any]) -> Any:
+                    x, y = a(ctx, env), b(ctx, env)
+                    if type(x) in _CONVERTIBLE:
+                        x = system(x)
+                    if type(y) in _CONVERTIBLE:
+                        y = system(y)
                     try:
-                        return fn(system(a(ctx, env)), system(b(ctx, env)))
+                        return fn(x, y)
                     except CqlRuntimeError as exc:
                         raise located(exc) from None
             else:

@@ -9,6 +9,7 @@ once per evaluation (the context's cache).
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 from typing import Any
 
 from cds.cql.compiler.expressions import ExpressionCompiler, Fn
@@ -59,8 +60,8 @@ class CompiledDef:
             return cache[key]
         if key in ctx.in_progress:
             raise CqlRuntimeError(f"definition {self.name!r} refers to itself")
-        if ctx.deadline is not None:
-            ctx.check_deadline()
+        if ctx.deadline is not None and monotonic() > ctx.deadline:
+            ctx.out_of_time()
         ctx.in_progress.add(key)
         try:
             assert self.fn is not None

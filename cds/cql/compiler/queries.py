@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from cds.cql.compiler.scope import Scope
@@ -54,8 +55,8 @@ def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
         return _simple_query(sources[0], aliases[0], where, returns, distinct_result, sort_keys)
 
     def run(ctx: Any, env: dict[str, Any]) -> Any:
-        if ctx.deadline is not None:
-            ctx.check_deadline()
+        if ctx.deadline is not None and monotonic() > ctx.deadline:
+            ctx.out_of_time()
         values = [f(ctx, env) for f in sources]
         single_value = single_source and not isinstance(values[0], list)
         if single_value and values[0] is None:
@@ -135,8 +136,8 @@ def compile_exists_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -
     returns = c.compile(node.return_, inner) if node.return_ is not None else None
 
     def exists(ctx: Any, env: dict[str, Any]) -> bool:
-        if ctx.deadline is not None:
-            ctx.check_deadline()
+        if ctx.deadline is not None and monotonic() > ctx.deadline:
+            ctx.out_of_time()
         value = source(ctx, env)
         if value is None:
             return False
@@ -166,8 +167,8 @@ def _simple_query(
     compare = _comparer()
 
     def run(ctx: Any, env: dict[str, Any]) -> Any:
-        if ctx.deadline is not None:
-            ctx.check_deadline()
+        if ctx.deadline is not None and monotonic() > ctx.deadline:
+            ctx.out_of_time()
         value = source(ctx, env)
         if value is None:
             return None
