@@ -75,14 +75,15 @@ class FhirNode:
             plan = _plan(self.type_name, name)
         except fhir_model.FhirModelError as exc:
             raise CqlRuntimeError(exc.message) from exc
-        for prop, fhir_type, is_list in plan:
-            raw = self.data.get(prop)
+        data = self.data
+        for prop, read, is_list in plan:
+            raw = data.get(prop)
             if raw is None:
                 continue
             if is_list:
                 items = raw if isinstance(raw, list) else [raw]
-                return [self._wrap(fhir_type, item) for item in items if item is not None]
-            return self._wrap(fhir_type, raw)
+                return [read(item, self.resource) for item in items if item is not None]
+            return read(raw, self.resource)
         return [] if plan and plan[0][2] else None
 
     def get_choice(self, name: str, type_name: str) -> Any:
@@ -148,14 +149,48 @@ class FhirNode:
         return f"FhirNode({self.type_name}{', ' + ref if ref else ''})"
 
 
+Reader = Callable[[Any, "FhirNode | None"], Any]
+
+
 @lru_cache(maxsize=4096)
-def _plan(type_name: str, name: str) -> tuple[tuple[str, str, bool], ...]:
-    """How to read ``type_name.name``: the JSON properties to try with their types."""
+def _plan(type_name: str, name: str) -> tuple[tuple[str, Reader, bool], ...]:
+    """How to read ``type_name.name``: the JSON properties to try, each with the reader of its
+    type (chosen once here, not at every read) and whether it repeats."""
     info = fhir_model.element(type_name, name)
     choices = fhir_model.choice_suffixes(type_name, name)
     if choices:
-        return tuple((prop, t, False) for prop, t in choices)
-    return ((name, info.types[0], info.is_list),)
+        return tuple((prop, _reader(t), False) for prop, t in choices)
+    return ((name, _reader(info.types[0]), info.is_list),)
+
+
+@lru_cache(maxsize=1024)
+def _reader(fhir_type: str) -> Reader:
+    """Reads a JSON value of ``fhir_type``: what :meth:`FhirNode._wrap` does, decided once."""
+    if fhir_type in system_types.FHIR_PRIMITIVE_TO_SYSTEM or fhir_type.startswith("System."):
+        if fhir_model.system_type_of(fhir_type) == "System.String":
+
+            def string(raw: Any, _resource: FhirNode | None) -> Any:
+                if type(raw) is str:
+                    return raw
+                return primitive_to_system(fhir_type, raw)  # raises the typed error
+
+            return string
+        return lambda raw, _resource: primitive_to_system(fhir_type, raw)
+    if fhir_type == "Resource" or fhir_type == "DomainResource":
+
+        def resource(raw: Any, _resource: FhirNode | None) -> Any:
+            if not isinstance(raw, dict):
+                raise CqlRuntimeError(f"FHIR {fhir_type} value must be a JSON object, not {raw!r}")
+            return FhirNode.of_resource(raw)
+
+        return resource
+
+    def element(raw: Any, enclosing: FhirNode | None) -> Any:
+        if not isinstance(raw, dict):
+            raise CqlRuntimeError(f"FHIR {fhir_type} value must be a JSON object, not {raw!r}")
+        return FhirNode(fhir_type, raw, enclosing)
+
+    return element
 
 
 def _parse_temporal(fhir_type: str, text: str) -> Any:
