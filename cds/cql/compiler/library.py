@@ -121,6 +121,19 @@ class CompiledLibrary:
         return _call_user(overloads, args) if overloads else None
 
 
+def _define_ref(d: CompiledDef) -> Fn:
+    """A reference to a define: its cached value without a call once evaluated."""
+    key, value = d.key, d.value
+
+    def ref(ctx: Any, env: dict[str, Any]) -> Any:
+        cache = ctx.cache
+        if key in cache:
+            return cache[key]
+        return value(ctx)
+
+    return ref
+
+
 def _call_user(overloads: list[CompiledFunction], args: list[Fn]) -> Fn:
     if len(overloads) == 1:
         fn = overloads[0]
@@ -344,8 +357,7 @@ class LibraryCompiler:
     def resolve_name(self, name: str, node: ast.Node) -> Fn | None:
         o = self.out
         if name in o.defs:
-            d = o.defs[name]
-            return lambda ctx, env: d.value(ctx)
+            return _define_ref(o.defs[name])
         if name in o.parameters:
             default, spec = o.parameters[name]
             return _parameter_fn(name, default, spec)

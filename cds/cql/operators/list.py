@@ -30,6 +30,14 @@ def contains(items: Any, element: Any) -> bool | None:
         return False if element is not None else None
     if element is None:
         return any(i is None for i in items)
+    if type(element) is str:  # the common case: strings compare by value, nothing to promote
+        for i in items:
+            if type(i) is str:
+                if i == element:
+                    return True
+            elif i is not None and equal(i, element) is True:
+                return True
+        return False
     return any(equal(i, element) is True for i in items)
 
 

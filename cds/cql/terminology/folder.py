@@ -46,7 +46,11 @@ class _Expansion:
         if isinstance(value, Code):
             return value.code is not None and (value.system, value.code) in self.keys
         if isinstance(value, Concept):
-            return any(self.contains(c) for c in value.codes)
+            keys = self.keys
+            for c in value.codes:
+                if c.code is not None and (c.system, c.code) in keys:
+                    return True
+            return False
         if isinstance(value, list):
             return any(self.contains(v) for v in value)
         raise TerminologyError(f"membership needs a String, Code or Concept, not {type(value).__name__}")
