@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cds.fhirpath import FhirPathError, compiled
+from cds.fhirpath import FhirPath, FhirPathError, compiled
 from cds.policy import Decision
 
 CARD_TYPES = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
@@ -38,7 +38,8 @@ SUMMARY = {
 # Evidence rendering (compiled once): what it is, its values, its status, its date. Each is a
 # list of FHIRPath alternatives read in order (what a union would give, without evaluating the
 # alternatives after the first that answers); an alternative whose root element the resource
-# does not have is skipped without calling FHIRPath.
+# does not have is skipped without calling FHIRPath. A tuple is one alternative: its parts'
+# first values joined by a space, nothing when a part has none (FHIRPath's `a + ' ' + b`).
 _WHAT = [
     "code.text",
     "code.coding.display",
@@ -48,8 +49,8 @@ _WHAT = [
     "medication.coding.display",
     "questionnaire",
 ]
-_VALUE = [
-    "value.ofType(Quantity).value.toString() + ' ' + value.ofType(Quantity).unit",
+_VALUE: list[str | tuple[str, ...]] = [
+    ("value.ofType(Quantity).value.toString()", "value.ofType(Quantity).unit"),  # joined by a space
     "value.ofType(CodeableConcept).coding.display",
     "value.ofType(CodeableConcept).text",
     "value.ofType(string)",
@@ -78,18 +79,21 @@ class _Alternatives:
     ``x`` a key ``x`` or ``x[Type]``. A resource without it cannot answer, so FHIRPath is not
     called for it."""
 
-    def __init__(self, expressions: list[str]) -> None:
-        self.paths = [(_needed_key(e), compiled(e)) for e in expressions]
+    def __init__(self, expressions: list[str] | list[str | tuple[str, ...]]) -> None:
+        self.paths = [
+            (_needed_key(e if isinstance(e, str) else e[0]), [compiled(p) for p in _parts(e)])
+            for e in expressions
+        ]
 
     def values(self, resource: dict[str, Any], limit: int) -> list[Any]:
         out: list[Any] = []
-        for (key, exact), path in self.paths:
+        for (key, exact), paths in self.paths:
             if exact:
                 if key not in resource:
                     continue
             elif not any(k.startswith(key) for k in resource):
                 continue
-            for value in path(resource):
+            for value in _evaluate(paths, resource):
                 if value not in out:
                     out.append(value)
                     if len(out) == limit:
@@ -99,6 +103,17 @@ class _Alternatives:
     def first(self, resource: dict[str, Any]) -> Any:
         found = self.values(resource, 1)
         return found[0] if found else None
+
+
+def _parts(expression: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (expression,) if isinstance(expression, str) else expression
+
+
+def _evaluate(paths: list[FhirPath], resource: dict[str, Any]) -> list[Any]:
+    if len(paths) == 1:
+        return paths[0](resource)
+    parts = [path.first(resource) for path in paths]
+    return [" ".join(str(p) for p in parts)] if all(p is not None for p in parts) else []
 
 
 def _needed_key(expression: str) -> tuple[str, bool]:
