@@ -9,7 +9,6 @@ the ``temp`` code system up to 2.1 and ``coverage-information-codes`` in 2.2.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 EXTENSION_URL = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"
@@ -82,7 +81,7 @@ def coverage_extension(
 
 
 def system_action(order: dict[str, Any], extension: dict[str, Any], description: str) -> dict[str, Any]:
-    updated = copy.deepcopy(order)
+    updated = dict(order)  # only "extension" is replaced; nothing below it is changed
     coverage = extension["extension"][0]["valueReference"]["reference"]
     kept = [
         e
