@@ -319,7 +319,11 @@ def document(*, version: str, auth_required: bool) -> dict[str, Any]:
         }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "dli-cds", "version": version, "description": __doc__.split("\n\n")[0]},
+        "info": {
+            "title": "dli-cds",
+            "version": version,
+            "description": "CDS Hooks 2.0 order-sign service for CP.MP.101 (donor lymphocyte infusion) with Da Vinci CRD coverage information",
+        },
         "paths": paths,
         "components": components,
     }
