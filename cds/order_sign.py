@@ -87,7 +87,7 @@ class OrderSignService:
                 for order in in_scope
             ]
         except EvaluationTimeout:
-            return self._out_of_time(request, in_scope, now, questionnaire_url)
+            return self._out_of_time(request, in_scope, now, questionnaire_url, record)
         except Exception as exc:
             # Malformed FHIR data in the record (e.g. a string where a CodeableConcept belongs).
             raise _data_error(exc, [*in_scope, *record], "prefetch") from None
@@ -99,12 +99,13 @@ class OrderSignService:
         orders: list[dict[str, Any]],
         now: dt.datetime,
         questionnaire_url: str,
+        record: list[dict[str, Any]],
     ) -> OrderSignResult:
         log.warning("hook %s: time budget exhausted during evaluation", request.hookInstance)
         why = (
             f"the policy could not be evaluated within the time budget of {self.config.time_budget_seconds} s"
         )
-        return self._technical(request, orders, now, questionnaire_url, why, out_of_time=True)
+        return self._technical(request, orders, now, questionnaire_url, why, out_of_time=True, record=record)
 
     async def _record(self, request: OrderSignRequest, deadline: Deadline) -> list[dict[str, Any]]:
         state = read_prefetch(request, PREFETCH)
@@ -193,9 +194,16 @@ class OrderSignService:
         questionnaire_url: str,
         why: str,
         out_of_time: bool = False,
+        record: list[dict[str, Any]] | None = None,
     ) -> OrderSignResult:
+        """Indeterminate/technical for each order; the Coverage comes from the record when it
+        was read (it may have been fetched), else from the prefetch."""
         config = request.configuration
-        coverage = _coverage_from_prefetch(request)
+        coverage = (
+            _coverage(record, request.context.patientId)
+            if record is not None
+            else _coverage_from_prefetch(request)
+        )
         cards, actions, audit = [], [], []
         text = (
             f"The coverage requirements could not be determined: {why}."

@@ -93,3 +93,21 @@ def test_the_engine_stops_at_a_passed_deadline(service: OrderSignService) -> Non
     order = REQUEST["context"]["draftOrders"]["entry"][0]["resource"]
     with pytest.raises(EvaluationTimeout):
         service.engine.evaluate(order, [order], [], NOW, "http://q", deadline=time.monotonic() - 1)
+
+
+def test_out_of_time_names_the_coverage_read_from_the_fhir_server(service: OrderSignService) -> None:
+    """When the Coverage came from the FHIR server (not in prefetch), the technical answer
+    still carries the coverage information for it."""
+    raw = copy.deepcopy(REQUEST)
+    coverage = raw["prefetch"].pop("coverage")
+    request = parse_order_sign(raw, "order-sign")
+    record = [coverage] if coverage.get("resourceType") == "Coverage" else coverage_entries(coverage)
+    order = raw["context"]["draftOrders"]["entry"][0]["resource"]
+    result = service._out_of_time(request, [order], NOW, "http://q", record)
+    action = result.body["systemActions"][0]
+    ext = action["resource"]["extension"][-1]["extension"]
+    assert any(e["url"] == "coverage" for e in ext)
+
+
+def coverage_entries(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle.get("entry", [])]
