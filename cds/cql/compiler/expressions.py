@@ -9,22 +9,17 @@ FHIRHelpers conversion first.
 
 from __future__ import annotations
 
-import decimal
-import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from cds.cql.compiler.calls import OperatorCalls
 from cds.cql.compiler.scope import Scope
+from cds.cql.compiler.selectors import SelectorCompiler
 from cds.cql.compiler.timing import TimingCompiler
 from cds.cql.compiler.values import get_property, is_type, system
-from cds.cql.errors import CqlCompileError, CqlRuntimeError, CqlUnsupportedError, SourceLocation
-from cds.cql.operators import registry
-from cds.cql.runtime import temporal
-from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
+from cds.cql.errors import CqlRuntimeError
+from cds.cql.runtime.clinical import Code, Concept
 from cds.cql.runtime.fhir import FhirNode
-from cds.cql.runtime.interval import Interval
-from cds.cql.runtime.quantity import Quantity, Ratio
-from cds.cql.runtime.values import MAX_INTEGER, MIN_INTEGER, Long, Tuple
 from cds.cql.syntax import ast
 
 if TYPE_CHECKING:
@@ -81,118 +76,12 @@ UNARY_OPS = {
     "time": "TimeFrom",
     "timezoneoffset": "TimezoneOffsetFrom",
 }
-# Operators whose arguments are never FHIR elements to convert (lists of resources pass through).
-NO_CONVERSION = frozenset(
-    {
-        "Exists",
-        "First",
-        "Last",
-        "Flatten",
-        "Distinct",
-        "SingletonFrom",
-        "Union",
-        "Intersect",
-        "Except",
-        "Count",
-        "IsNull",
-        "Coalesce",
-        "Skip",
-        "Take",
-        "Tail",
-        "Slice",
-        "IndexOf",
-        "Indexer",
-        "Length",
-    }
-)
 LOGICAL = frozenset({"And", "Or", "Xor", "Implies"})
-_CONVERTIBLE = frozenset({FhirNode, list})  # the types system() may change
 
 
-class ExpressionCompiler(TimingCompiler):
+class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
     def __init__(self, library: LibraryCompiler) -> None:
         self.lib = library
-
-    # ------------------------------------------------------------------ helpers
-    def error(self, node: ast.Node, message: str, unsupported: bool = False) -> CqlCompileError:
-        loc = SourceLocation(self.lib.name, node.line, node.column)
-        return (CqlUnsupportedError if unsupported else CqlCompileError)(message, loc)
-
-    def operator(self, node: ast.Node, name: str) -> Callable[..., Any]:
-        fn = registry.lookup(name)
-        if fn is None:
-            raise self.error(node, f"operator {name} is not supported", unsupported=True)
-        return fn
-
-    def call_op(self, node: ast.Node, name: str, args: list[Fn], **kwargs: Any) -> Fn:
-        fn = self.operator(node, name)
-        if kwargs:  # bound once, so the per-call path passes positional arguments only
-            fn = functools.partial(fn, **kwargs)
-        line, column = node.line, node.column
-        lib_name = self.lib.name
-        convert = name not in NO_CONVERSION
-
-        def located(exc: CqlRuntimeError) -> CqlRuntimeError:
-            if exc.location is None:
-                exc.location = SourceLocation(lib_name, line, column)
-                exc.args = (f"{exc.location}: {exc.message}",)
-            return exc
-
-        if len(args) == 1:
-            (a,) = args
-            if convert:
-
-                def run1(ctx: Any, env: dict[str, Any]) -> Any:
-                    x = a(ctx, env)
-                    if type(x) in _CONVERTIBLE:  # only FHIR nodes (or lists of them) convert
-                        x = system(x)
-                    try:
-                        return fn(x)
-                    except CqlRuntimeError as exc:
-                        raise located(exc) from None
-            else:
-
-                def run1(ctx: Any, env: dict[str, Any]) -> Any:
-                    try:
-                        return fn(a(ctx, env))
-                    except CqlRuntimeError as exc:
-                        raise located(exc) from None
-
-            return run1
-        if len(args) == 2:
-            a, b = args
-            if convert:
-
-                def run2(ctx: Any, env: dict[str, Any]) -> Any:
-                    x, y = a(ctx, env), b(ctx, env)
-                    if type(x) in _CONVERTIBLE:
-                        x = system(x)
-                    if type(y) in _CONVERTIBLE:
-                        y = system(y)
-                    try:
-                        return fn(x, y)
-                    except CqlRuntimeError as exc:
-                        raise located(exc) from None
-            else:
-
-                def run2(ctx: Any, env: dict[str, Any]) -> Any:
-                    try:
-                        return fn(a(ctx, env), b(ctx, env))
-                    except CqlRuntimeError as exc:
-                        raise located(exc) from None
-
-            return run2
-
-        def run(ctx: Any, env: dict[str, Any]) -> Any:
-            values = [f(ctx, env) for f in args]
-            if convert:
-                values = [system(v) for v in values]
-            try:
-                return fn(*values)
-            except CqlRuntimeError as exc:
-                raise located(exc) from None
-
-        return run
 
     # ------------------------------------------------------------------ dispatch
     def compile(self, node: ast.Expr, scope: Scope) -> Fn:
@@ -201,53 +90,6 @@ class ExpressionCompiler(TimingCompiler):
             raise self.error(node, f"{type(node).__name__} expressions are not supported", unsupported=True)
         result: Fn = method(node, scope)
         return result
-
-    def _Literal(self, node: ast.Literal, scope: Scope) -> Fn:
-        kind, raw = node.kind, node.value
-        value: Any
-        if kind == "null":
-            value = None
-        elif kind == "boolean" or kind == "string":
-            value = raw
-        elif kind == "integer":
-            value = int(str(raw))
-            if not MIN_INTEGER <= value <= MAX_INTEGER:
-                raise self.error(node, f"integer literal {raw} is out of range")
-        elif kind == "long":
-            value = Long(int(str(raw)))
-        elif kind == "decimal":
-            value = decimal.Decimal(str(raw))
-        elif kind == "date":
-            value = temporal.parse_date(str(raw))
-            if value is None:
-                raise self.error(node, f"invalid date literal @{raw}")
-        elif kind == "time":
-            value = temporal.parse_time(str(raw).removeprefix("T"))
-            if value is None:
-                raise self.error(node, f"invalid time literal @{raw}")
-        elif kind == "datetime":
-            text = str(raw).removesuffix("T")
-            if temporal.parse_datetime(text) is None:
-                raise self.error(node, f"invalid datetime literal @{raw}")
-            has_offset = text.endswith("Z") or (len(text) > 10 and ("+" in text[10:] or "-" in text[10:]))
-            if not has_offset:
-                # An offset-less literal takes the evaluation request's offset.
-                return lambda ctx, env: _datetime_in(text, ctx)
-            value = temporal.parse_datetime(text)
-        else:
-            raise self.error(node, f"unknown literal kind {kind}")
-        return lambda ctx, env: value
-
-    def _QuantityLit(self, node: ast.QuantityLit, scope: Scope) -> Fn:
-        value = Quantity(decimal.Decimal(node.value), node.unit)
-        return lambda ctx, env: value
-
-    def _RatioLit(self, node: ast.RatioLit, scope: Scope) -> Fn:
-        value = Ratio(
-            Quantity(decimal.Decimal(node.numerator.value), node.numerator.unit),
-            Quantity(decimal.Decimal(node.denominator.value), node.denominator.unit),
-        )
-        return lambda ctx, env: value
 
     def _Identifier(self, node: ast.Identifier, scope: Scope) -> Fn:
         name = node.name
@@ -359,41 +201,6 @@ class ExpressionCompiler(TimingCompiler):
             return self.call_op(node, name, [left, right], precision=node.precision)
         return self.call_op(node, name, [left, right])
 
-    def _logical(self, node: ast.Node, name: str, left: Fn, right: Fn) -> Fn:
-        fn = self.operator(node, name)
-        if name == "And":
-
-            def and_(ctx: Any, env: dict[str, Any]) -> Any:
-                a = left(ctx, env)
-                if a is False:
-                    return False
-                return fn(a, right(ctx, env))
-
-            return and_
-        if name == "Or":
-
-            def or_(ctx: Any, env: dict[str, Any]) -> Any:
-                a = left(ctx, env)
-                if a is True:
-                    return True
-                return fn(a, right(ctx, env))
-
-            return or_
-        return lambda ctx, env: fn(left(ctx, env), right(ctx, env))
-
-    def membership(self, node: ast.Node, operand: Fn, ref: tuple[str, Fn]) -> Fn:
-        kind, ref_fn = ref
-        name = "InValueSet" if kind == "valueset" else "InCodeSystem"
-        fn = self.operator(node, name)
-
-        def run(ctx: Any, env: dict[str, Any]) -> Any:
-            value = system(operand(ctx, env))
-            if value is None:
-                return False  # InValueSet/InCodeSystem of null is false (CQL 1.5 §9.11)
-            return fn(value, ref_fn(ctx, env), terminology=ctx.terminology)
-
-        return run
-
     def _TypeOp(self, node: ast.TypeOp, scope: Scope) -> Fn:
         operand = self.compile(node.operand, scope)
         spec = self.lib.type_description(node.type_spec, node)
@@ -470,74 +277,6 @@ class ExpressionCompiler(TimingCompiler):
         return case_of
 
     # ------------------------------------------------------------------ selectors
-    def _ListSelector(self, node: ast.ListSelector, scope: Scope) -> Fn:
-        items = [self.compile(i, scope) for i in node.items]
-        return lambda ctx, env: [f(ctx, env) for f in items]
-
-    def _IntervalSelector(self, node: ast.IntervalSelector, scope: Scope) -> Fn:
-        low, high = self.compile(node.low, scope), self.compile(node.high, scope)
-        lc, hc = node.low_closed, node.high_closed
-        make = self.operator(node, "IntervalSelector")
-        return lambda ctx, env: make(system(low(ctx, env)), system(high(ctx, env)), lc, hc)
-
-    def _TupleSelector(self, node: ast.TupleSelector, scope: Scope) -> Fn:
-        elements = [(name, self.compile(e, scope)) for name, e in node.elements]
-        return lambda ctx, env: Tuple((name, f(ctx, env)) for name, f in elements)
-
-    def _InstanceSelector(self, node: ast.InstanceSelector, scope: Scope) -> Fn:
-        elements = [(name, self.compile(e, scope)) for name, e in node.elements]
-        type_name = node.type_spec.name
-        namespace = node.type_spec.namespace
-        if namespace in (None, "System") and type_name in ("Code", "Concept", "Quantity", "Ratio", "Tuple"):
-            return self._system_instance(node, type_name, elements)
-        if namespace in (None, "FHIR") and self.lib.is_fhir_type(type_name):
-            return lambda ctx, env: FhirNode(type_name, {n: _to_json(f(ctx, env)) for n, f in elements})
-        raise self.error(node, f"instance selector for {type_name} is not supported", unsupported=True)
-
-    def _system_instance(self, node: ast.Node, type_name: str, elements: list[tuple[str, Fn]]) -> Fn:
-        def values(ctx: Any, env: dict[str, Any]) -> dict[str, Any]:
-            return {n: system(f(ctx, env)) for n, f in elements}
-
-        if type_name == "Code":
-            return lambda ctx, env: Code(**_only(values(ctx, env), ("code", "system", "version", "display")))
-        if type_name == "Concept":
-
-            def concept(ctx: Any, env: dict[str, Any]) -> Any:
-                v = values(ctx, env)
-                codes = v.get("codes") or []
-                return Concept(tuple(codes if isinstance(codes, list) else [codes]), v.get("display"))
-
-            return concept
-        if type_name == "Quantity":
-
-            def quantity(ctx: Any, env: dict[str, Any]) -> Any:
-                v = values(ctx, env)
-                return None if v.get("value") is None else Quantity(v["value"], v.get("unit") or "1")
-
-            return quantity
-        if type_name == "Ratio":
-            return lambda ctx, env: Ratio(
-                values(ctx, env).get("numerator"), values(ctx, env).get("denominator")
-            )
-        return lambda ctx, env: Tuple(values(ctx, env))
-
-    def _CodeSelector(self, node: ast.CodeSelector, scope: Scope) -> Fn:
-        system_fn = self.compile(node.system, scope)
-        code, display = node.code, node.display
-
-        def make(ctx: Any, env: dict[str, Any]) -> Code:
-            cs = system_fn(ctx, env)
-            if not isinstance(cs, CodeSystemRef):
-                raise CqlRuntimeError("a code selector needs a code system")
-            return Code(code, cs.id, cs.version, display)
-
-        return make
-
-    def _ConceptSelector(self, node: ast.ConceptSelector, scope: Scope) -> Fn:
-        codes = [self._CodeSelector(c, scope) for c in node.codes]
-        display = node.display
-        return lambda ctx, env: Concept(tuple(c(ctx, env) for c in codes), display)
-
     # ------------------------------------------------------------------ calls
     def _Call(self, node: ast.Call, scope: Scope) -> Fn:
         args = [self.compile(a, scope) for a in node.args]
@@ -607,31 +346,5 @@ class ExpressionCompiler(TimingCompiler):
         return self.timing(node, scope)
 
 
-def _datetime_in(text: str, ctx: Any) -> Any:
-    offset = getattr(ctx.now, "offset", None)
-    value = temporal.parse_datetime(text)
-    if value is None or offset is None or len(value.parts) < 4:
-        return value
-    return temporal.DateTime(value.parts, offset)
-
-
 def _str_or_empty(value: Any) -> Any:
     return "" if value is None else value
-
-
-def _only(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k in names}
-
-
-def _to_json(value: Any) -> Any:
-    if isinstance(value, FhirNode):
-        return value.data
-    if isinstance(value, list):
-        return [_to_json(v) for v in value]
-    if isinstance(value, decimal.Decimal | int | str | bool) or value is None:
-        return value
-    if isinstance(value, Interval | Quantity | Code | Concept | ValueSetRef):
-        return value
-    if hasattr(value, "cql_to_string"):
-        return value.cql_to_string()
-    return value

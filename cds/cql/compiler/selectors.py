@@ -1,0 +1,177 @@
+"""Literals and selectors → closures (CQL 1.5 §3 literals; List, Interval, Tuple, instance,
+Code and Concept selectors). A part of :class:`~cds.cql.compiler.expressions.ExpressionCompiler`,
+which dispatches ``_<NodeType>`` methods to it."""
+
+from __future__ import annotations
+
+import decimal
+from typing import TYPE_CHECKING, Any
+
+from cds.cql.compiler.values import system
+from cds.cql.errors import CqlCompileError, CqlRuntimeError
+from cds.cql.runtime import temporal
+from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
+from cds.cql.runtime.fhir import FhirNode
+from cds.cql.runtime.interval import Interval
+from cds.cql.runtime.quantity import Quantity, Ratio
+from cds.cql.runtime.values import MAX_INTEGER, MIN_INTEGER, Long, Tuple
+from cds.cql.syntax import ast
+
+if TYPE_CHECKING:
+    from cds.cql.compiler.expressions import Fn
+    from cds.cql.compiler.library import LibraryCompiler
+    from cds.cql.compiler.scope import Scope
+
+
+class SelectorCompiler:
+    lib: LibraryCompiler
+
+    def compile(self, node: ast.Expr, scope: Scope) -> Fn:
+        raise NotImplementedError
+
+    def error(self, node: ast.Node, message: str, unsupported: bool = False) -> CqlCompileError:
+        raise NotImplementedError
+
+    def operator(self, node: ast.Node, name: str) -> Any:
+        raise NotImplementedError
+
+    def _Literal(self, node: ast.Literal, scope: Scope) -> Fn:
+        kind, raw = node.kind, node.value
+        value: Any
+        if kind == "null":
+            value = None
+        elif kind == "boolean" or kind == "string":
+            value = raw
+        elif kind == "integer":
+            value = int(str(raw))
+            if not MIN_INTEGER <= value <= MAX_INTEGER:
+                raise self.error(node, f"integer literal {raw} is out of range")
+        elif kind == "long":
+            value = Long(int(str(raw)))
+        elif kind == "decimal":
+            value = decimal.Decimal(str(raw))
+        elif kind == "date":
+            value = temporal.parse_date(str(raw))
+            if value is None:
+                raise self.error(node, f"invalid date literal @{raw}")
+        elif kind == "time":
+            value = temporal.parse_time(str(raw).removeprefix("T"))
+            if value is None:
+                raise self.error(node, f"invalid time literal @{raw}")
+        elif kind == "datetime":
+            text = str(raw).removesuffix("T")
+            if temporal.parse_datetime(text) is None:
+                raise self.error(node, f"invalid datetime literal @{raw}")
+            has_offset = text.endswith("Z") or (len(text) > 10 and ("+" in text[10:] or "-" in text[10:]))
+            if not has_offset:
+                # An offset-less literal takes the evaluation request's offset.
+                return lambda ctx, env: _datetime_in(text, ctx)
+            value = temporal.parse_datetime(text)
+        else:
+            raise self.error(node, f"unknown literal kind {kind}")
+        return lambda ctx, env: value
+
+    def _QuantityLit(self, node: ast.QuantityLit, scope: Scope) -> Fn:
+        value = Quantity(decimal.Decimal(node.value), node.unit)
+        return lambda ctx, env: value
+
+    def _RatioLit(self, node: ast.RatioLit, scope: Scope) -> Fn:
+        value = Ratio(
+            Quantity(decimal.Decimal(node.numerator.value), node.numerator.unit),
+            Quantity(decimal.Decimal(node.denominator.value), node.denominator.unit),
+        )
+        return lambda ctx, env: value
+
+    def _ListSelector(self, node: ast.ListSelector, scope: Scope) -> Fn:
+        items = [self.compile(i, scope) for i in node.items]
+        return lambda ctx, env: [f(ctx, env) for f in items]
+
+    def _IntervalSelector(self, node: ast.IntervalSelector, scope: Scope) -> Fn:
+        low, high = self.compile(node.low, scope), self.compile(node.high, scope)
+        lc, hc = node.low_closed, node.high_closed
+        make = self.operator(node, "IntervalSelector")
+        return lambda ctx, env: make(system(low(ctx, env)), system(high(ctx, env)), lc, hc)
+
+    def _TupleSelector(self, node: ast.TupleSelector, scope: Scope) -> Fn:
+        elements = [(name, self.compile(e, scope)) for name, e in node.elements]
+        return lambda ctx, env: Tuple((name, f(ctx, env)) for name, f in elements)
+
+    def _InstanceSelector(self, node: ast.InstanceSelector, scope: Scope) -> Fn:
+        elements = [(name, self.compile(e, scope)) for name, e in node.elements]
+        type_name = node.type_spec.name
+        namespace = node.type_spec.namespace
+        if namespace in (None, "System") and type_name in ("Code", "Concept", "Quantity", "Ratio", "Tuple"):
+            return self._system_instance(node, type_name, elements)
+        if namespace in (None, "FHIR") and self.lib.is_fhir_type(type_name):
+            return lambda ctx, env: FhirNode(type_name, {n: _to_json(f(ctx, env)) for n, f in elements})
+        raise self.error(node, f"instance selector for {type_name} is not supported", unsupported=True)
+
+    def _system_instance(self, node: ast.Node, type_name: str, elements: list[tuple[str, Fn]]) -> Fn:
+        def values(ctx: Any, env: dict[str, Any]) -> dict[str, Any]:
+            return {n: system(f(ctx, env)) for n, f in elements}
+
+        if type_name == "Code":
+            return lambda ctx, env: Code(**_only(values(ctx, env), ("code", "system", "version", "display")))
+        if type_name == "Concept":
+
+            def concept(ctx: Any, env: dict[str, Any]) -> Any:
+                v = values(ctx, env)
+                codes = v.get("codes") or []
+                return Concept(tuple(codes if isinstance(codes, list) else [codes]), v.get("display"))
+
+            return concept
+        if type_name == "Quantity":
+
+            def quantity(ctx: Any, env: dict[str, Any]) -> Any:
+                v = values(ctx, env)
+                return None if v.get("value") is None else Quantity(v["value"], v.get("unit") or "1")
+
+            return quantity
+        if type_name == "Ratio":
+            return lambda ctx, env: Ratio(
+                values(ctx, env).get("numerator"), values(ctx, env).get("denominator")
+            )
+        return lambda ctx, env: Tuple(values(ctx, env))
+
+    def _CodeSelector(self, node: ast.CodeSelector, scope: Scope) -> Fn:
+        system_fn = self.compile(node.system, scope)
+        code, display = node.code, node.display
+
+        def make(ctx: Any, env: dict[str, Any]) -> Code:
+            cs = system_fn(ctx, env)
+            if not isinstance(cs, CodeSystemRef):
+                raise CqlRuntimeError("a code selector needs a code system")
+            return Code(code, cs.id, cs.version, display)
+
+        return make
+
+    def _ConceptSelector(self, node: ast.ConceptSelector, scope: Scope) -> Fn:
+        codes = [self._CodeSelector(c, scope) for c in node.codes]
+        display = node.display
+        return lambda ctx, env: Concept(tuple(c(ctx, env) for c in codes), display)
+
+
+def _datetime_in(text: str, ctx: Any) -> Any:
+    offset = getattr(ctx.now, "offset", None)
+    value = temporal.parse_datetime(text)
+    if value is None or offset is None or len(value.parts) < 4:
+        return value
+    return temporal.DateTime(value.parts, offset)
+
+
+def _only(values: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, FhirNode):
+        return value.data
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    if isinstance(value, decimal.Decimal | int | str | bool) or value is None:
+        return value
+    if isinstance(value, Interval | Quantity | Code | Concept | ValueSetRef):
+        return value
+    if hasattr(value, "cql_to_string"):
+        return value.cql_to_string()
+    return value
