@@ -7,6 +7,7 @@ at load time and raises :class:`~cds.cql.errors.CqlLoadError` listing every prob
 :class:`~cds.cql.compiler.context.EvaluationContext` (each define at most once per context).
 """
 
-from cds.cql.compiler.library import CompiledLibrary, compile_library
+from cds.cql.compiler.compiled import CompiledLibrary
+from cds.cql.compiler.library import compile_library
 
 __all__ = ["CompiledLibrary", "compile_library"]

@@ -1,0 +1,143 @@
+"""What a compiled library is at run time: its defines (each evaluated at most once per
+evaluation, through the context's cache, under the context's deadline), its functions (with
+overload dispatch on the runtime types of the arguments), and references to both."""
+
+from __future__ import annotations
+
+from time import monotonic
+from typing import Any
+
+from cds.cql.compiler.expressions import Fn
+from cds.cql.compiler.values import is_type, system
+from cds.cql.errors import CqlRuntimeError
+from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
+from cds.cql.syntax import ast
+
+
+class CompiledDef:
+    __slots__ = ("name", "node", "fn", "access", "key")
+
+    def __init__(self, name: str, node: ast.ExpressionDef) -> None:
+        self.name = name
+        self.node = node
+        self.fn: Fn | None = None
+        self.access = node.access
+        self.key = id(self)
+
+    def value(self, ctx: Any) -> Any:
+        cache = ctx.cache
+        key = self.key
+        if key in cache:
+            return cache[key]
+        if key in ctx.in_progress:
+            raise CqlRuntimeError(f"definition {self.name!r} refers to itself")
+        if ctx.deadline is not None and monotonic() > ctx.deadline:
+            ctx.out_of_time()
+        ctx.in_progress.add(key)
+        try:
+            assert self.fn is not None
+            result = self.fn(ctx, {})
+        finally:
+            ctx.in_progress.discard(key)
+        cache[key] = result
+        return result
+
+
+class CompiledFunction:
+    __slots__ = ("name", "node", "operand_names", "operand_types", "fn", "fluent")
+
+    def __init__(self, node: ast.FunctionDef, operand_types: list[Any]) -> None:
+        self.name = node.name
+        self.node = node
+        self.operand_names = [o.name for o in node.operands]
+        self.operand_types = operand_types
+        self.fn: Fn | None = None
+        self.fluent = node.fluent
+
+    def matches(self, values: list[Any]) -> bool:
+        return all(
+            v is None or is_type(v, t) or is_type(system(v), t)
+            for v, t in zip(values, self.operand_types, strict=True)
+        )
+
+
+class CompiledLibrary:
+    def __init__(self, name: str | None, version: str | None) -> None:
+        self.name = name
+        self.version = version
+        self.defs: dict[str, CompiledDef] = {}
+        self.functions: dict[str, list[CompiledFunction]] = {}
+        self.parameters: dict[str, tuple[Fn | None, Any]] = {}
+        self.valuesets: dict[str, ValueSetRef] = {}
+        self.codesystems: dict[str, CodeSystemRef] = {}
+        self.codes: dict[str, Code] = {}
+        self.concepts: dict[str, Concept] = {}
+        self.includes: dict[str, Any] = {}
+
+    def expression_names(self) -> list[str]:
+        return [n for n, d in self.defs.items() if d.access == "public"]
+
+    def evaluate(self, name: str, ctx: Any) -> Any:
+        return self.defs[name].value(ctx)
+
+    # Used by libraries that include this one.
+    def definition_fn(self, name: str) -> Fn | None:
+        d = self.defs.get(name)
+        if d is None or d.access != "public":
+            return None
+        return lambda ctx, env: d.value(ctx)
+
+    def function_fn(self, name: str, args: list[Fn], node: ast.Node) -> Fn | None:
+        overloads = [f for f in self.functions.get(name, []) if len(f.operand_names) == len(args)]
+        return call_user(overloads, args) if overloads else None
+
+
+def define_ref(d: CompiledDef) -> Fn:
+    """A reference to a define: its cached value without a call once evaluated."""
+    key, value = d.key, d.value
+
+    def ref(ctx: Any, env: dict[str, Any]) -> Any:
+        cache = ctx.cache
+        if key in cache:
+            return cache[key]
+        return value(ctx)
+
+    return ref
+
+
+def call_user(overloads: list[CompiledFunction], args: list[Fn]) -> Fn:
+    if len(overloads) == 1:
+        fn = overloads[0]
+        names = fn.operand_names
+
+        if len(args) == 1:
+            (name,), (arg,) = names, args
+
+            def call1(ctx: Any, env: dict[str, Any]) -> Any:
+                return fn.fn(ctx, {name: arg(ctx, env)})  # type: ignore[misc]
+
+            return call1
+        if len(args) == 2:
+            (name1, name2), (arg1, arg2) = names, args
+
+            def call2(ctx: Any, env: dict[str, Any]) -> Any:
+                return fn.fn(ctx, {name1: arg1(ctx, env), name2: arg2(ctx, env)})  # type: ignore[misc]
+
+            return call2
+
+        def call(ctx: Any, env: dict[str, Any]) -> Any:
+            frame = {n: a(ctx, env) for n, a in zip(names, args, strict=True)}
+            assert fn.fn is not None
+            return fn.fn(ctx, frame)
+
+        return call
+
+    def dispatch(ctx: Any, env: dict[str, Any]) -> Any:
+        values = [a(ctx, env) for a in args]
+        for candidate in overloads:
+            if candidate.matches(values):
+                assert candidate.fn is not None
+                return candidate.fn(ctx, dict(zip(candidate.operand_names, values, strict=True)))
+        raise CqlRuntimeError(f"no overload of {overloads[0].name} accepts these arguments")
+
+    return dispatch
