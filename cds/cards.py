@@ -9,6 +9,7 @@ reasons with displays; a link to the policy. No I/O.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cds.fhirpath import FhirPath, FhirPathError, compiled
@@ -79,11 +80,9 @@ class _Alternatives:
     ``x`` a key ``x`` or ``x[Type]``. A resource without it cannot answer, so FHIRPath is not
     called for it."""
 
-    def __init__(self, expressions: list[str] | list[str | tuple[str, ...]]) -> None:
-        self.paths = [
-            (_needed_key(e if isinstance(e, str) else e[0]), [compiled(p) for p in _parts(e)])
-            for e in expressions
-        ]
+    def __init__(self, expressions: Sequence[str | tuple[str, ...]]) -> None:
+        parts = [(e,) if isinstance(e, str) else e for e in expressions]
+        self.paths = [(_needed_key(p[0]), [compiled(x) for x in p]) for p in parts]
 
     def values(self, resource: dict[str, Any], limit: int) -> list[Any]:
         out: list[Any] = []
@@ -103,10 +102,6 @@ class _Alternatives:
     def first(self, resource: dict[str, Any]) -> Any:
         found = self.values(resource, 1)
         return found[0] if found else None
-
-
-def _parts(expression: str | tuple[str, ...]) -> tuple[str, ...]:
-    return (expression,) if isinstance(expression, str) else expression
 
 
 def _evaluate(paths: list[FhirPath], resource: dict[str, Any]) -> list[Any]:

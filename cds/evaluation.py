@@ -78,8 +78,7 @@ def scope_only(
     orders: list[dict[str, Any]],
     now: dt.datetime,
     questionnaire_url: str,
-    deadline: float | None = None,
 ) -> bool:
     """Whether ``order`` is in scope (interpretation §1), without the patient's record."""
-    ctx = engine._context(order, orders, [], now, questionnaire_url, deadline)
+    ctx = engine._context(order, orders, [], now, questionnaire_url)
     return engine.library.compiled.evaluate("In Scope", ctx) is True

@@ -60,19 +60,20 @@ def parse_json_body(raw: bytes, limits: RequestLimits) -> dict[str, Any]:
     try:
         value = orjson.loads(raw)  # C speed; refuses nesting deeper than 1024 by itself
     except orjson.JSONDecodeError as exc:
-        if _bracket_depth(raw) > limits.max_json_depth:
-            raise LimitExceeded(
-                "json-depth", f"JSON nesting exceeds the limit of {limits.max_json_depth}"
-            ) from None
+        _check_depth(raw, limits)  # too deep for orjson is a depth error, not malformed JSON
         raise MalformedJson(f"request body is not valid JSON: {exc}") from exc
-    if _bracket_depth(raw) > limits.max_json_depth:
-        raise LimitExceeded("json-depth", f"JSON nesting exceeds the limit of {limits.max_json_depth}")
+    _check_depth(raw, limits)
     if not isinstance(value, dict):
         raise MalformedJson("request body must be a JSON object")
     resources = body_resource_count(raw, value)
     if resources > limits.max_resources:
         raise LimitExceeded("resources", f"{resources} resources exceed the limit of {limits.max_resources}")
     return value
+
+
+def _check_depth(raw: bytes, limits: RequestLimits) -> None:
+    if _bracket_depth(raw) > limits.max_json_depth:
+        raise LimitExceeded("json-depth", f"JSON nesting exceeds the limit of {limits.max_json_depth}")
 
 
 def body_resource_count(raw: bytes, value: Any) -> int:

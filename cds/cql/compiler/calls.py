@@ -73,48 +73,35 @@ class OperatorCalls:
                 exc.args = (f"{exc.location}: {exc.message}",)
             return exc
 
+        # The implicit conversion applies only to FHIR nodes (or lists of them): a type check,
+        # not a call, for every other argument. Operators that take no conversion check nothing.
+        convertible = _CONVERTIBLE if convert else frozenset()
         if len(args) == 1:
             (a,) = args
-            if convert:
 
-                def run1(ctx: Any, env: dict[str, Any]) -> Any:
-                    x = a(ctx, env)
-                    if type(x) in _CONVERTIBLE:  # only FHIR nodes (or lists of them) convert
-                        x = system(x)
-                    try:
-                        return fn(x)
-                    except CqlRuntimeError as exc:
-                        raise located(exc) from None
-            else:
-
-                def run1(ctx: Any, env: dict[str, Any]) -> Any:
-                    try:
-                        return fn(a(ctx, env))
-                    except CqlRuntimeError as exc:
-                        raise located(exc) from None
+            def run1(ctx: Any, env: dict[str, Any]) -> Any:
+                x = a(ctx, env)
+                if type(x) in convertible:
+                    x = system(x)
+                try:
+                    return fn(x)
+                except CqlRuntimeError as exc:
+                    raise located(exc) from None
 
             return run1
         if len(args) == 2:
             a, b = args
-            if convert:
 
-                def run2(ctx: Any, env: dict[str, Any]) -> Any:
-                    x, y = a(ctx, env), b(ctx, env)
-                    if type(x) in _CONVERTIBLE:
-                        x = system(x)
-                    if type(y) in _CONVERTIBLE:
-                        y = system(y)
-                    try:
-                        return fn(x, y)
-                    except CqlRuntimeError as exc:
-                        raise located(exc) from None
-            else:
-
-                def run2(ctx: Any, env: dict[str, Any]) -> Any:
-                    try:
-                        return fn(a(ctx, env), b(ctx, env))
-                    except CqlRuntimeError as exc:
-                        raise located(exc) from None
+            def run2(ctx: Any, env: dict[str, Any]) -> Any:
+                x, y = a(ctx, env), b(ctx, env)
+                if type(x) in convertible:
+                    x = system(x)
+                if type(y) in convertible:
+                    y = system(y)
+                try:
+                    return fn(x, y)
+                except CqlRuntimeError as exc:
+                    raise located(exc) from None
 
             return run2
 

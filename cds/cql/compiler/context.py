@@ -4,7 +4,6 @@ the cache that evaluates each define at most once per evaluation, and an optiona
 
 from __future__ import annotations
 
-import time
 from typing import Any, NoReturn
 
 from cds.cql.data.retriever import Retriever
@@ -42,13 +41,9 @@ class EvaluationContext:
         self.in_progress: set[int] = set()
         self.deadline = deadline
 
-    def check_deadline(self) -> None:
-        """Raise :class:`EvaluationTimeout` once the deadline has passed (the hot paths inline
-        the comparison and call :meth:`out_of_time`)."""
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            self.out_of_time()
-
     def out_of_time(self) -> NoReturn:
+        """Raised by the hot paths (defines, queries) once ``time.monotonic()`` passes the
+        deadline; they compare inline to spare a call."""
         from cds.cql.errors import EvaluationTimeout
 
         raise EvaluationTimeout("the evaluation ran out of its time budget")

@@ -153,9 +153,7 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
         if op == "exists" and isinstance(node.operand, ast.Query):
             from cds.cql.compiler.queries import compile_exists_query
 
-            early = compile_exists_query(self, node.operand, scope)
-            if early is not None:
-                return early
+            return compile_exists_query(self, node.operand, scope)
         operand = self.compile(node.operand, scope)
         if op.startswith("is not "):
             inner = self.call_op(node, UNARY_OPS["is " + op[7:]], [operand])

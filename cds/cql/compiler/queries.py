@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from dataclasses import dataclass
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,27 @@ if TYPE_CHECKING:
     from cds.cql.compiler.expressions import ExpressionCompiler, Fn
 
 
-def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
+@dataclass(frozen=True)
+class _Clauses:
+    """A query's clauses, compiled once; the run-time shapes below are built from them."""
+
+    aliases: list[str]
+    sources: list[Fn]
+    lets: list[tuple[str, Fn]]
+    inclusions: list[tuple[bool, str, Fn, Fn]]
+    where: Fn | None
+    returns: Fn | None
+    distinct_result: bool
+    aggregate: tuple[str, Fn, Fn | None, bool] | None
+    sort_keys: list[tuple[Fn | None, bool]]
+
+    @property
+    def simple(self) -> bool:
+        """One source with only where/return/sort: the shape without the general bookkeeping."""
+        return len(self.sources) == 1 and not self.lets and not self.inclusions and self.aggregate is None
+
+
+def _compile_clauses(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> _Clauses:
     aliases = [s.alias for s in node.sources]
     sources = [c.compile(s.source, scope) for s in node.sources]
     inner = scope.with_locals(*aliases)
@@ -38,7 +59,6 @@ def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
         inclusions.append((inc.kind == "with", inc.source.alias, src, cond))
     where = c.compile(node.where, inner) if node.where is not None else None
     returns = c.compile(node.return_, inner) if node.return_ is not None else None
-    distinct_result = returns is not None and not node.return_all
     aggregate = None
     if node.aggregate is not None:
         agg = node.aggregate
@@ -48,11 +68,35 @@ def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
     for item in node.sort or []:
         key = c.compile(item.expression, scope.for_sort().with_locals("$this")) if item.expression else None
         sort_keys.append((key, item.descending))
+    distinct_result = returns is not None and not node.return_all
+    return _Clauses(aliases, sources, lets, inclusions, where, returns, distinct_result, aggregate, sort_keys)
+
+
+def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
+    q = _compile_clauses(c, node, scope)
+    return _simple_query(q) if q.simple else _general_query(q)
+
+
+def compile_exists_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
+    """``exists (query)``: for the simple shape, a loop that stops at the first row giving a
+    non-null value (Exists ignores order, duplicates and the rest of the list); otherwise
+    Exists of the general query."""
+    q = _compile_clauses(c, node, scope)
+    if q.simple:
+        return _exists_query(q)
+    general = _general_query(q)
+    exists_op = registry.lookup("Exists")
+    assert exists_op is not None
+    return lambda ctx, env: exists_op(general(ctx, env))
+
+
+def _general_query(q: _Clauses) -> Fn:
+    aliases, sources, lets, inclusions = q.aliases, q.sources, q.lets, q.inclusions
+    where, returns, aggregate, sort_keys = q.where, q.returns, q.aggregate, q.sort_keys
+    distinct_result = q.distinct_result
     distinct_op = registry.lookup("Distinct")
     compare = _comparer()
     single_source = len(sources) == 1
-    if single_source and not lets and not inclusions and aggregate is None:
-        return _simple_query(sources[0], aliases[0], where, returns, distinct_result, sort_keys)
 
     def run(ctx: Any, env: dict[str, Any]) -> Any:
         if ctx.deadline is not None and monotonic() > ctx.deadline:
@@ -121,19 +165,9 @@ def compile_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn:
     return run
 
 
-def compile_exists_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -> Fn | None:
-    """``exists (X A where ... return ...)`` that stops at the first row giving a non-null
-    value (Exists ignores order, duplicates and the rest of the list). Only for one source
-    without let, with/without or aggregate; None otherwise (the general query then)."""
-    if len(node.sources) != 1 or node.lets or node.inclusions or node.aggregate is not None:
-        return None
-    compile_query(c, node, scope)  # every clause checked as the general query checks it
-    (aliased,) = node.sources
-    source = c.compile(aliased.source, scope)
-    alias = aliased.alias
-    inner = scope.with_locals(alias)
-    where = c.compile(node.where, inner) if node.where is not None else None
-    returns = c.compile(node.return_, inner) if node.return_ is not None else None
+def _exists_query(q: _Clauses) -> Fn:
+    """The simple shape under ``exists``: true at the first row with a non-null value."""
+    (source,), (alias,), where, returns = q.sources, q.aliases, q.where, q.returns
 
     def exists(ctx: Any, env: dict[str, Any]) -> bool:
         if ctx.deadline is not None and monotonic() > ctx.deadline:
@@ -153,16 +187,11 @@ def compile_exists_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -
     return exists
 
 
-def _simple_query(
-    source: Fn,
-    alias: str,
-    where: Fn | None,
-    returns: Fn | None,
-    distinct_result: bool,
-    sort_keys: list[tuple[Fn | None, bool]],
-) -> Fn:
+def _simple_query(q: _Clauses) -> Fn:
     """The common shape — one source, ``where``, ``return``, ``sort``, nothing else — without
     the general loop's bookkeeping. Same semantics as the general query."""
+    (source,), (alias,), where, returns = q.sources, q.aliases, q.where, q.returns
+    distinct_result, sort_keys = q.distinct_result, q.sort_keys
     distinct_op = registry.lookup("Distinct")
     compare = _comparer()
 

@@ -99,7 +99,7 @@ class FhirNode:
             if fhir_type == want or fhir_model.is_subtype(fhir_type, want):
                 raw = self.data.get(prop)
                 if raw is not None:
-                    return self._wrap(fhir_type, raw)
+                    return _reader(fhir_type)(raw, self.resource)
         return None
 
     def primitive_element(self, name: str) -> Any:
@@ -108,15 +108,6 @@ class FhirNode:
         if isinstance(raw, list):
             return [FhirNode("Element", item, self.resource) if item else None for item in raw]
         return FhirNode("Element", raw, self.resource) if isinstance(raw, dict) else None
-
-    def _wrap(self, fhir_type: str, raw: Any) -> Any:
-        if fhir_type in system_types.FHIR_PRIMITIVE_TO_SYSTEM or fhir_type.startswith("System."):
-            return primitive_to_system(fhir_type, raw)
-        if not isinstance(raw, dict):
-            raise CqlRuntimeError(f"FHIR {fhir_type} value must be a JSON object, not {raw!r}")
-        if fhir_type == "Resource" or fhir_type == "DomainResource":
-            return FhirNode.of_resource(raw)
-        return FhirNode(fhir_type, raw, self.resource)
 
     def reference(self) -> str | None:
         """``Type/id`` of the enclosing resource (for evidence), or None without an id."""
@@ -165,7 +156,8 @@ def _plan(type_name: str, name: str) -> tuple[tuple[str, Reader, bool], ...]:
 
 @lru_cache(maxsize=1024)
 def _reader(fhir_type: str) -> Reader:
-    """Reads a JSON value of ``fhir_type``: what :meth:`FhirNode._wrap` does, decided once."""
+    """Reads a JSON value of ``fhir_type`` as a runtime value (a System value for a primitive, a
+    FhirNode for a resource or complex element); decided once per type."""
     if fhir_type in system_types.FHIR_PRIMITIVE_TO_SYSTEM or fhir_type.startswith("System."):
         if fhir_model.system_type_of(fhir_type) == "System.String":
 
@@ -254,19 +246,17 @@ def to_quantity(node: FhirNode, *, ignore_comparator: bool = False) -> Any:
 
 def to_code(node: FhirNode) -> Code:
     """FHIRHelpers ToCode (Coding → Code)."""
-    d = node.data
-    return Code(d.get("code"), d.get("system"), d.get("version"), d.get("display"))
+    return _code(node.data)
 
 
 def to_concept(node: FhirNode) -> Concept:
-    """FHIRHelpers ToConcept (CodeableConcept → Concept)."""
+    """FHIRHelpers ToConcept (CodeableConcept → Concept); its Codings read straight from JSON."""
     codings = node.data.get("coding") or []
-    codes = tuple(
-        Code(c.get("code"), c.get("system"), c.get("version"), c.get("display"))
-        for c in codings
-        if isinstance(c, dict)
-    )
-    return Concept(codes, node.data.get("text"))
+    return Concept(tuple(_code(c) for c in codings if isinstance(c, dict)), node.data.get("text"))
+
+
+def _code(coding: dict[str, Any]) -> Code:
+    return Code(coding.get("code"), coding.get("system"), coding.get("version"), coding.get("display"))
 
 
 def to_interval(node: FhirNode) -> Any:
