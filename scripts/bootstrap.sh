@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
 # Creates the project's virtual environment (.venv) and installs dli-cds into it.
 # Usage: scripts/bootstrap.sh [extra]   (extra = "test" installs the test dependencies too)
+# Installing compiles the CQL engine with mypyc (setup.py; a minute or two). It is installed again
+# when pyproject.toml or setup.py changes, or when an engine source changed since it was compiled
+# (importing the engine checks that). DLI_CDS_PURE_PYTHON=1 installs without compiling (no C
+# compiler needed; the engine runs about half as fast).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-stamp=".venv/.installed-${1:-base}"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+mode="${DLI_CDS_PURE_PYTHON:-0}"
+want="${1:-base}"
+fresh() { [ -f "$1" ] && [ ! pyproject.toml -nt "$1" ] && [ ! setup.py -nt "$1" ]; }
+installed=false
+if fresh ".venv/.installed-test-$mode" || { [ "$want" = base ] && fresh ".venv/.installed-base-$mode"; }; then
+  installed=true
+fi
+if ! $installed || ! .venv/bin/python -c "import cds.cql" >/dev/null 2>&1; then
+  rm -f .venv/.installed-*
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-  if [ "${1:-}" = "test" ]; then
+  if [ "$want" = "test" ]; then
     .venv/bin/python -m pip install --quiet -e ".[test]"
   else
     .venv/bin/python -m pip install --quiet -e .
   fi
-  touch "$stamp"
+  touch ".venv/.installed-$want-$mode"
 fi

@@ -9,6 +9,8 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from mypy_extensions import trait
+
 from cds.cql.compiler.values import system
 from cds.cql.errors import CqlCompileError, CqlRuntimeError, CqlUnsupportedError, SourceLocation
 from cds.cql.operators import registry
@@ -46,6 +48,7 @@ NO_CONVERSION = frozenset(
 _CONVERTIBLE = frozenset({FhirNode, list})  # the types system() may change
 
 
+@trait  # a part of ExpressionCompiler (mypyc compiles multiple inheritance from traits)
 class OperatorCalls:
     lib: LibraryCompiler
 

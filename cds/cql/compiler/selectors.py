@@ -7,6 +7,8 @@ from __future__ import annotations
 import decimal
 from typing import TYPE_CHECKING, Any
 
+from mypy_extensions import trait
+
 from cds.cql.compiler.values import system
 from cds.cql.errors import CqlCompileError, CqlRuntimeError
 from cds.cql.runtime import temporal
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from cds.cql.compiler.scope import Scope
 
 
+@trait  # a part of ExpressionCompiler (mypyc compiles multiple inheritance from traits)
 class SelectorCompiler:
     lib: LibraryCompiler
 

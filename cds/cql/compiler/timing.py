@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mypy_extensions import trait
+
 from cds.cql.compiler.values import system
 from cds.cql.runtime.quantity import Quantity
 from cds.cql.syntax import ast
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from cds.cql.compiler.scope import Scope
 
 
+@trait  # a part of ExpressionCompiler (mypyc compiles multiple inheritance from traits)
 class TimingCompiler:
     def compile(self, node: ast.Expr, scope: Scope) -> Fn:
         raise NotImplementedError

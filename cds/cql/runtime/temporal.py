@@ -15,9 +15,9 @@ import re
 from contextvars import ContextVar
 from typing import Any
 
-DATE_PRECISIONS = ("year", "month", "day")
-DATETIME_PRECISIONS = ("year", "month", "day", "hour", "minute", "second", "millisecond")
-TIME_PRECISIONS = ("hour", "minute", "second", "millisecond")
+DATE_PRECISIONS: tuple[str, ...] = ("year", "month", "day")
+DATETIME_PRECISIONS: tuple[str, ...] = ("year", "month", "day", "hour", "minute", "second", "millisecond")
+TIME_PRECISIONS: tuple[str, ...] = ("hour", "minute", "second", "millisecond")
 _DT_RE = re.compile(
     r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(?:(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?)?"
     r"(Z|[+-]\d{2}:\d{2})?)?)?)?$"
