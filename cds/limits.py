@@ -72,7 +72,7 @@ def parse_json_body(raw: bytes, limits: RequestLimits) -> dict[str, Any]:
 
 
 def _check_depth(raw: bytes, limits: RequestLimits) -> None:
-    if _bracket_depth(raw) > limits.max_json_depth:
+    if _bracket_depth(raw, cap=limits.max_json_depth) > limits.max_json_depth:
         raise LimitExceeded("json-depth", f"JSON nesting exceeds the limit of {limits.max_json_depth}")
 
 
@@ -85,17 +85,28 @@ def body_resource_count(raw: bytes, value: Any) -> int:
     return raw.count(b'"resourceType"')
 
 
-_OUTSIDE = bytes(range(256)).translate(None, b"[]{}")  # every byte but the brackets
-_DELTA = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_NOT_STRUCTURE = bytes(range(256)).translate(None, b'[]{}"')  # every byte but brackets and quotes
+_SQUARE = bytes.maketrans(b"{}", b"[]")
+_DELTA = {ord("["): 1, ord("]"): -1}
 
 
-def _bracket_depth(raw: bytes) -> int:
+def _bracket_depth(raw: bytes, cap: int | None = None) -> int:
     """Deepest nesting of [ and { outside strings, at C speed: escaped backslashes and quotes
-    go first, then every other piece between quotes is a string; what is left of the rest are
-    the brackets, whose running sum is the depth."""
-    unescaped = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
-    brackets = b"".join(unescaped.split(b'"')[::2]).translate(None, _OUTSIDE)
-    return max(itertools.accumulate(map(_DELTA.__getitem__, brackets)), default=0)
+    go first; of the rest only brackets and quotes are kept, and every other piece between
+    quotes (a string's brackets) is dropped. Each pass that deletes every innermost "[]" pair
+    takes one level off, so the number of passes is the depth (counting stops past ``cap``)."""
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = raw.translate(_SQUARE, _NOT_STRUCTURE)
+    brackets = b"".join(structure.split(b'"')[::2])
+    depth = 0
+    while brackets and (cap is None or depth <= cap):
+        shorter = brackets.replace(b"[]", b"")
+        if len(shorter) == len(brackets):  # unbalanced (not JSON): the running count of the rest
+            return depth + max(itertools.accumulate(map(_DELTA.__getitem__, brackets)), default=0)
+        depth += 1
+        brackets = shorter
+    return depth
 
 
 def count_resources(value: Any) -> int:

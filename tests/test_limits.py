@@ -95,3 +95,11 @@ def test_depth_is_the_nesting_of_the_parsed_value(value: object) -> None:
     and brackets the strings hold."""
     raw = json.dumps(value).encode()
     assert _bracket_depth(raw) == _depth(value)
+
+
+@given(_JSON, st.integers(min_value=0, max_value=4))
+@settings(max_examples=200, derandomize=True)
+def test_depth_counting_stops_past_the_cap(value: object, cap: int) -> None:
+    """With a cap, the count is exact up to it and says "deeper" (cap + 1) beyond it."""
+    raw = json.dumps(value).encode()
+    assert _bracket_depth(raw, cap=cap) == min(_depth(value), cap + 1)
