@@ -75,22 +75,23 @@ _DATE = [
 
 
 class _Alternatives:
-    """FHIRPath alternatives, each with the JSON key its root element needs: ``x.ofType(T)``
+    """FHIRPath alternatives, each with the JSON its path needs: the root element ``x.ofType(T)``
     needs the choice key ``xT`` (``value.ofType(Quantity)``: ``valueQuantity``); any other root
-    ``x`` a key ``x`` or ``x[Type]``. A resource without it cannot answer, so FHIRPath is not
-    called for it."""
+    ``x`` a key ``x`` or ``x[Type]``; the plain member names that follow (up to the first
+    function) their keys inside it. A resource without them cannot answer (member access on JSON
+    finds nothing), so FHIRPath is not called for it."""
 
     def __init__(self, expressions: Sequence[str | tuple[str, ...]]) -> None:
         parts = [(e,) if isinstance(e, str) else e for e in expressions]
-        self.paths = [(_needed_key(p[0]), [compiled(x) for x in p]) for p in parts]
+        self.paths = [(_needed_keys(p[0]), [compiled(x) for x in p]) for p in parts]
 
     def values(self, resource: dict[str, Any], limit: int) -> list[Any]:
         out: list[Any] = []
-        for (key, exact), paths in self.paths:
-            if exact:
-                if key not in resource:
+        for (key, exact, members), paths in self.paths:
+            if key in resource:
+                if not _has_members(resource[key], members):
                     continue
-            elif not any(k.startswith(key) for k in resource):
+            elif exact or not any(k.startswith(key) for k in resource):
                 continue
             for value in _evaluate(paths, resource):
                 if value not in out:
@@ -111,13 +112,31 @@ def _evaluate(paths: list[FhirPath], resource: dict[str, Any]) -> list[Any]:
     return [" ".join(str(p) for p in parts)] if all(p is not None for p in parts) else []
 
 
-def _needed_key(expression: str) -> tuple[str, bool]:
-    """(key, exact) that a resource must have for ``expression`` to give anything."""
+def _needed_keys(expression: str) -> tuple[str, bool, tuple[str, ...]]:
+    """(root key, exact, member keys below it) that a resource must have for ``expression`` to
+    give anything."""
     root, _, rest = expression.partition(".")
-    if rest.startswith("ofType(") and ")" in rest:
+    exact = rest.startswith("ofType(") and ")" in rest
+    if exact:
         type_name = rest[len("ofType(") : rest.index(")")]
-        return root + type_name[0].upper() + type_name[1:], True
-    return root, False
+        root, rest = root + type_name[0].upper() + type_name[1:], rest[rest.index(")") + 2 :]
+    members: list[str] = []
+    for step in rest.split(".") if rest else ():
+        if not step.isidentifier():  # a function call: what it needs is not a key
+            break
+        members.append(step)
+    return root, exact, tuple(members)
+
+
+def _has_members(value: Any, members: tuple[str, ...]) -> bool:
+    """Whether JSON ``value`` (an element, or a list of them) has the nested keys ``members``."""
+    if not members:
+        return value is not None
+    if isinstance(value, list):
+        return any(_has_members(item, members) for item in value)
+    if isinstance(value, dict) and members[0] in value:
+        return _has_members(value[members[0]], members[1:])
+    return False
 
 
 _WHAT_OF = _Alternatives(_WHAT)
