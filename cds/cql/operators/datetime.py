@@ -3,7 +3,6 @@ temporal quantities (calendar semantics), DurationBetween and DifferenceBetween.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import decimal
 from typing import Any
@@ -166,7 +165,7 @@ def add_quantity(value: Any, q: Quantity) -> Any:
         if len(parts) > 1:
             parts[1] = month
         if len(parts) > 2:
-            parts[2] = min(parts[2], calendar.monthrange(year, month)[1])
+            parts[2] = min(parts[2], temporal.days_in_month(year, month))
         return _rebuild(value, parts)
     days = {"week": 7, "day": 1}.get(unit)
     if days is not None and len(parts) < 3:

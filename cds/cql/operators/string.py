@@ -4,6 +4,7 @@ match."""
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import lru_cache
 from typing import Any
@@ -129,6 +130,12 @@ def Matches(text: Any, pattern: Any) -> Any:
 def ReplaceMatches(text: Any, pattern: Any, replacement: Any) -> Any:
     if text is None or pattern is None or replacement is None:
         return None
-    # The spec's replacement syntax uses $1 for groups; Python uses \1.
+    return _replacer(pattern, replacement)(text)
+
+
+@lru_cache(maxsize=1024)
+def _replacer(pattern: str, replacement: str) -> Any:
+    """``text -> text`` with every match of ``pattern`` replaced: the spec's replacement syntax
+    ($1 for a group) turned into Python's (\\1) once per pattern and replacement."""
     python_replacement = re.sub(r"\$(\d+)", r"\\\1", replacement.replace("\\", "\\\\"))
-    return _regex(pattern).sub(python_replacement, text)
+    return functools.partial(_regex(pattern).sub, python_replacement)

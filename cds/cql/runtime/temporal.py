@@ -49,13 +49,20 @@ def _valid(parts: list[int]) -> bool:
         return False
     if len(parts) > 1 and not 1 <= parts[1] <= 12:
         return False
-    if len(parts) > 2:
-        import calendar
-
-        if not 1 <= parts[2] <= calendar.monthrange(year, parts[1])[1]:
-            return False
+    if len(parts) > 2 and not 1 <= parts[2] <= days_in_month(year, parts[1]):
+        return False
     limits = (23, 59, 59, 999)
     return all(0 <= v <= lim for v, lim in zip(parts[3:], limits, strict=False))
+
+
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    """Days in ``month`` (1-12) of the proleptic Gregorian ``year``."""
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _DAYS_IN_MONTH[month - 1]
 
 
 class _Temporal:
