@@ -11,13 +11,13 @@ from cds.cql.compiler.expressions import Fn
 from cds.cql.compiler.values import is_type, system
 from cds.cql.errors import CqlRuntimeError
 from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
-from cds.cql.syntax import ast
+from cds.cql.syntax import ast, declarations
 
 
 class CompiledDef:
     __slots__ = ("name", "node", "fn", "access", "key")
 
-    def __init__(self, name: str, node: ast.ExpressionDef) -> None:
+    def __init__(self, name: str, node: declarations.ExpressionDef) -> None:
         self.name = name
         self.node = node
         self.fn: Fn | None = None
@@ -46,7 +46,7 @@ class CompiledDef:
 class CompiledFunction:
     __slots__ = ("name", "node", "operand_names", "operand_types", "fn", "fluent")
 
-    def __init__(self, node: ast.FunctionDef, operand_types: list[Any]) -> None:
+    def __init__(self, node: declarations.FunctionDef, operand_types: list[Any]) -> None:
         self.name = node.name
         self.node = node
         self.operand_names = [o.name for o in node.operands]

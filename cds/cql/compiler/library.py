@@ -19,7 +19,7 @@ from cds.cql.errors import CqlCompileError, CqlError, CqlLoadError, CqlRuntimeEr
 from cds.cql.model import fhir_model
 from cds.cql.model.fhirhelpers import NativeLibrary
 from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
-from cds.cql.syntax import ast
+from cds.cql.syntax import ast, declarations
 
 SYSTEM_TYPE_NAMES = frozenset(
     {
@@ -78,7 +78,7 @@ def _split(qualified: str) -> tuple[str | None, str]:
 
 
 class LibraryCompiler:
-    def __init__(self, library: ast.Library, resolver: Any) -> None:
+    def __init__(self, library: declarations.Library, resolver: Any) -> None:
         self.ast = library
         self.resolver = resolver
         self.name = library.name
@@ -145,7 +145,7 @@ class LibraryCompiler:
         for context in lib.contexts:
             if context.name == "Patient" and "Patient" not in self.out.defs:
                 # `context Patient` defines "Patient": the context value (SingletonFrom([Patient])).
-                node = ast.ExpressionDef(
+                node = declarations.ExpressionDef(
                     context.line,
                     context.column,
                     "Patient",
@@ -198,7 +198,7 @@ class LibraryCompiler:
             self.errors.append(exc)
             f.fn = _failed
 
-    def _compile_parameter(self, param: ast.ParameterDef) -> None:
+    def _compile_parameter(self, param: declarations.ParameterDef) -> None:
         default: Fn | None = None
         if param.default is not None:
             try:
@@ -327,7 +327,7 @@ def _failed(ctx: Any, env: dict[str, Any]) -> Any:
     raise CqlRuntimeError("this definition did not compile")
 
 
-def compile_library(library_ast: ast.Library, *, resolver: Any) -> CompiledLibrary:
+def compile_library(library_ast: declarations.Library, *, resolver: Any) -> CompiledLibrary:
     return LibraryCompiler(library_ast, resolver).compile()
 
 

@@ -86,12 +86,12 @@ def point_in(point: Any, i: Interval, precision: str | None = None) -> bool | No
         return None
     lo, hi = start(i), end(i)
     after_low = (
-        True if (i.low is None and not i.low_closed) else (None if lo is None else _ge(point, lo, precision))
+        True if (i.low is None and not i.low_closed) else (None if lo is None else ge_at(point, lo, precision))
     )
     before_high = (
         True
         if (i.high is None and not i.high_closed)
-        else (None if hi is None else _le(point, hi, precision))
+        else (None if hi is None else le_at(point, hi, precision))
     )
     if after_low is False or before_high is False:
         return False
@@ -100,12 +100,12 @@ def point_in(point: Any, i: Interval, precision: str | None = None) -> bool | No
     return True
 
 
-def _ge(a: Any, b: Any, precision: str | None) -> bool | None:
+def ge_at(a: Any, b: Any, precision: str | None) -> bool | None:
     c = compare(a, b, precision)
     return None if c is None else c >= 0
 
 
-def _le(a: Any, b: Any, precision: str | None) -> bool | None:
+def le_at(a: Any, b: Any, precision: str | None) -> bool | None:
     c = compare(a, b, precision)
     return None if c is None else c <= 0
 
@@ -131,8 +131,8 @@ def Includes(a: Any, b: Any, precision: str | None = None) -> Any:
     if isinstance(a, Interval):
         if not isinstance(b, Interval):
             return point_in(b, a, precision)
-        lo = _le(start(a), start(b), precision)
-        hi = _ge(end(a), end(b), precision)
+        lo = le_at(start(a), start(b), precision)
+        hi = ge_at(end(a), end(b), precision)
         if lo is False or hi is False:
             return False
         return None if lo is None or hi is None else True
@@ -156,8 +156,8 @@ def Union(a: Any, b: Any) -> Any:
         if a is None or b is None:
             return None
         if (
-            _ge(end(a), predecessor(start(b)), None) is False
-            or _ge(end(b), predecessor(start(a)), None) is False
+            ge_at(end(a), predecessor(start(b)), None) is False
+            or ge_at(end(b), predecessor(start(a)), None) is False
         ):
             return None
         lo = a if compare(start(a), start(b)) in (None, -1, 0) else b
@@ -261,8 +261,8 @@ def PointFrom(i: Any) -> Any:
 def Overlaps(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    x = _le(start(a), end(b), precision)
-    y = _le(start(b), end(a), precision)
+    x = le_at(start(a), end(b), precision)
+    y = le_at(start(b), end(a), precision)
     if x is False or y is False:
         return False
     return None if x is None or y is None else True
@@ -280,7 +280,7 @@ def Starts(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
     s = equal(start(a), start(b))
-    e = _le(end(a), end(b), precision)
+    e = le_at(end(a), end(b), precision)
     if s is False or e is False:
         return False
     return None if s is None or e is None else True
@@ -290,7 +290,7 @@ def Starts(a: Any, b: Any, precision: str | None = None) -> Any:
 def Ends(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    s = _ge(start(a), start(b), precision)
+    s = ge_at(start(a), start(b), precision)
     e = equal(end(a), end(b))
     if s is False or e is False:
         return False
@@ -365,7 +365,7 @@ def OverlapsBefore(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
     x = compare(start(a), start(b), precision)
-    y = _ge(end(a), start(b), precision)
+    y = ge_at(end(a), start(b), precision)
     if x is None or y is None:
         return None
     return x < 0 and y
@@ -376,69 +376,7 @@ def OverlapsAfter(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
     x = compare(end(a), end(b), precision)
-    y = _le(start(a), end(b), precision)
+    y = le_at(start(a), end(b), precision)
     if x is None or y is None:
         return None
     return x > 0 and y
-
-
-@operator("Collapse")
-def Collapse(intervals: Any, per: Any = None) -> Any:
-    if intervals is None:
-        return None
-    items = sorted((i for i in intervals if i is not None), key=_sort_key)
-    out: list[Interval] = []
-    for item in items:
-        if out:
-            last = out[-1]
-            touches = _le(start(item), successor(end(last)), None)
-            if touches is True:
-                if compare(end(item), end(last)) == 1:
-                    out[-1] = Interval(last.low, item.high, last.low_closed, item.high_closed)
-                continue
-        out.append(item)
-    return out
-
-
-def _sort_key(i: Interval) -> Any:
-    import functools
-
-    return functools.cmp_to_key(lambda a, b: compare(a, b) or 0)(start(i))
-
-
-@operator("Expand")
-def Expand(source: Any, per: Any = None) -> Any:
-    if source is None:
-        return None
-    from cds.cql.operators.arithmetic import add
-    from cds.cql.runtime.quantity import Quantity
-
-    intervals = source if isinstance(source, list) else [source]
-    result: list[Any] = []
-    for interval in Collapse([i for i in intervals if i is not None]) or []:
-        lo, hi = start(interval), end(interval)
-        if lo is None or hi is None:
-            return None
-        step: Any = per
-        if step is None:
-            step = 1 if isinstance(lo, int) else Quantity(1, "1")
-        value = lo
-        guard = 0
-        while compare(value, hi) is not None and compare(value, hi) <= 0 and guard < 100000:  # type: ignore[operator]
-            nxt = add(
-                value,
-                step.value if isinstance(step, Quantity) and isinstance(lo, int | decimal_type()) else step,
-            )
-            last = predecessor(nxt) if nxt is not None else None
-            if last is None or compare(last, hi) == 1:
-                break
-            result.append(Interval(value, last, True, True))
-            value = nxt
-            guard += 1
-    return result if isinstance(source, list) else [r.low for r in result]
-
-
-def decimal_type() -> type:
-    import decimal
-
-    return decimal.Decimal

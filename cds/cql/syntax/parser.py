@@ -1,6 +1,6 @@
 """The CQL parser: library declarations, with recovery so that every syntax error is reported.
 
-``parse_library(text, source_name)`` returns an :class:`~cds.cql.syntax.ast.Library` or raises
+``parse_library(text, source_name)`` returns an :class:`~cds.cql.syntax.declarations.Library` or raises
 :class:`~cds.cql.errors.CqlLoadError` listing every :class:`~cds.cql.errors.CqlSyntaxError`
 (library name, line, column). After an error the parser skips to the next top-level
 declaration keyword and goes on. ``parse_expression(text)`` parses a single expression.
@@ -9,7 +9,7 @@ declaration keyword and goes on. ``parse_expression(text)`` parses a single expr
 from __future__ import annotations
 
 from cds.cql.errors import CqlLoadError
-from cds.cql.syntax import ast
+from cds.cql.syntax import ast, declarations
 from cds.cql.syntax.cursor import Cursor, ParseAbort
 from cds.cql.syntax.expressions import ExpressionParser
 from cds.cql.syntax.lexer import Token, tokenize
@@ -38,7 +38,7 @@ def _library_name(tokens: list[Token]) -> str | None:
     return None
 
 
-def parse_library(text: str, source_name: str | None = None) -> ast.Library:
+def parse_library(text: str, source_name: str | None = None) -> declarations.Library:
     tokens = tokenize(text)
     cursor = Cursor(tokens, _library_name(tokens) or source_name)
     parser = _LibraryParser(cursor)
@@ -67,9 +67,9 @@ class _LibraryParser(ExpressionParser):
         super().__init__(cursor)
         self.context = "Unfiltered"
 
-    def library(self) -> ast.Library:
+    def library(self) -> declarations.Library:
         first = self.c.tok
-        lib = ast.Library(first.line, first.column, None, None)
+        lib = declarations.Library(first.line, first.column, None, None)
         if self.c.at_word("library"):
             self._guard(lambda: self._library_header(lib))
         while self.c.tok.kind != "eof":
@@ -94,32 +94,32 @@ class _LibraryParser(ExpressionParser):
                 return
             self.c.advance()
 
-    def _library_header(self, lib: ast.Library) -> None:
+    def _library_header(self, lib: declarations.Library) -> None:
         self.c.expect_word("library")
         lib.name = self.c.expect_identifier("a library name")
         if self.c.accept_word("version"):
             lib.version = self.c.expect_string()
 
-    def _declaration(self, lib: ast.Library) -> None:
+    def _declaration(self, lib: declarations.Library) -> None:
         tok = self.c.tok
         if tok.is_word("using"):
             self.c.advance()
             model = self.c.expect_identifier("a model name")
             version = self.c.expect_string() if self.c.accept_word("version") else None
-            lib.usings.append(ast.UsingDef(tok.line, tok.column, model, version))
+            lib.usings.append(declarations.UsingDef(tok.line, tok.column, model, version))
             return
         if tok.is_word("include"):
             self.c.advance()
             name = self._qualified_name()
             version = self.c.expect_string() if self.c.accept_word("version") else None
             alias = self.c.expect_identifier("an alias") if self.c.accept_word("called") else name
-            lib.includes.append(ast.IncludeDef(tok.line, tok.column, name, version, alias))
+            lib.includes.append(declarations.IncludeDef(tok.line, tok.column, name, version, alias))
             return
         if tok.is_word("context"):
             self.c.advance()
             name = self.c.expect_identifier("a context name")
             self.context = name
-            lib.contexts.append(ast.ContextDef(tok.line, tok.column, name))
+            lib.contexts.append(declarations.ContextDef(tok.line, tok.column, name))
             return
         access = "public"
         if self.c.at_word("public", "private"):
@@ -132,7 +132,7 @@ class _LibraryParser(ExpressionParser):
             self.c.expect_op(":")
             url = self.c.expect_string()
             version = self.c.expect_string() if self.c.accept_word("version") else None
-            lib.codesystems.append(ast.CodeSystemDef(tok.line, tok.column, name, url, version, access))
+            lib.codesystems.append(declarations.CodeSystemDef(tok.line, tok.column, name, url, version, access))
         elif word == "valueset":
             self.c.advance()
             name = self.c.expect_identifier()
@@ -146,7 +146,7 @@ class _LibraryParser(ExpressionParser):
                 while self.c.accept_op(","):
                     systems.append(self._qualified_name())
                 self.c.expect_op("}")
-            lib.valuesets.append(ast.ValueSetDef(tok.line, tok.column, name, url, version, systems, access))
+            lib.valuesets.append(declarations.ValueSetDef(tok.line, tok.column, name, url, version, systems, access))
         elif word == "code" and not self.c.peek().is_op("("):
             self.c.advance()
             name = self.c.expect_identifier()
@@ -155,7 +155,7 @@ class _LibraryParser(ExpressionParser):
             self.c.expect_word("from")
             system = self._qualified_name()
             display = self.c.expect_string() if self.c.accept_word("display") else None
-            lib.codes.append(ast.CodeDef(tok.line, tok.column, name, code, system, display, access))
+            lib.codes.append(declarations.CodeDef(tok.line, tok.column, name, code, system, display, access))
         elif word == "concept":
             self.c.advance()
             name = self.c.expect_identifier()
@@ -166,7 +166,7 @@ class _LibraryParser(ExpressionParser):
                 codes.append(self._qualified_name())
             self.c.expect_op("}")
             display = self.c.expect_string() if self.c.accept_word("display") else None
-            lib.concepts.append(ast.ConceptDef(tok.line, tok.column, name, codes, display, access))
+            lib.concepts.append(declarations.ConceptDef(tok.line, tok.column, name, codes, display, access))
         elif word == "parameter":
             self.c.advance()
             name = self.c.expect_identifier("a parameter name")
@@ -174,7 +174,7 @@ class _LibraryParser(ExpressionParser):
             if not self.c.at_word("default") and self.c.tok.kind != "eof" and not self._at_top_level():
                 type_spec = self.type_specifier()
             default = self.expression() if self.c.accept_word("default") else None
-            lib.parameters.append(ast.ParameterDef(tok.line, tok.column, name, type_spec, default, access))
+            lib.parameters.append(declarations.ParameterDef(tok.line, tok.column, name, type_spec, default, access))
         elif word == "define":
             self.c.advance()
             self._define(lib, access, tok)
@@ -196,7 +196,7 @@ class _LibraryParser(ExpressionParser):
             name += "." + self.c.advance().value
         return name
 
-    def _define(self, lib: ast.Library, access: str, start: Token) -> None:
+    def _define(self, lib: declarations.Library, access: str, start: Token) -> None:
         if self.c.at_word("public", "private") and (
             self.c.peek().kind in ("qident", "bident")
             or self.c.peek().is_word("fluent", "function")
@@ -211,13 +211,13 @@ class _LibraryParser(ExpressionParser):
                 raise self.c.fail(f"expected a function name but found {self.c.describe(name_tok)}")
             name = self.c.advance().value
             self.c.expect_op("(")
-            operands: list[ast.OperandDef] = []
+            operands: list[declarations.OperandDef] = []
             if not self.c.accept_op(")"):
                 while True:
                     op_tok = self.c.tok
                     op_name = self.c.expect_identifier("an operand name")
                     operands.append(
-                        ast.OperandDef(op_tok.line, op_tok.column, op_name, self.type_specifier())
+                        declarations.OperandDef(op_tok.line, op_tok.column, op_name, self.type_specifier())
                     )
                     if not self.c.accept_op(","):
                         break
@@ -226,7 +226,7 @@ class _LibraryParser(ExpressionParser):
             self.c.expect_op(":")
             body = None if self.c.accept_word("external") else self.expression()
             lib.functions.append(
-                ast.FunctionDef(
+                declarations.FunctionDef(
                     start.line, start.column, name, operands, return_type, body, self.context, fluent, access
                 )
             )
@@ -236,6 +236,6 @@ class _LibraryParser(ExpressionParser):
         name = self.c.expect_identifier("a definition name")
         self.c.expect_op(":")
         expr = self.expression()
-        lib.expressions.append(ast.ExpressionDef(start.line, start.column, name, expr, self.context, access))
+        lib.expressions.append(declarations.ExpressionDef(start.line, start.column, name, expr, self.context, access))
         if self.c.tok.kind != "eof" and not self._at_top_level():
             raise self.c.fail(f"unexpected {self.c.describe(self.c.tok)} after the definition of {name!r}")
