@@ -21,10 +21,16 @@ fi
 if ! $installed || ! .venv/bin/python -c "import cds.cql" >/dev/null 2>&1; then
   rm -f .venv/.installed-*
   .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
+  target="."
   if [ "$want" = "test" ]; then
-    .venv/bin/python -m pip install --quiet -e ".[test]"
-  else
-    .venv/bin/python -m pip install --quiet -e .
+    target=".[test]"
+  fi
+  if ! .venv/bin/python -m pip install --quiet -e "$target"; then
+    if [ "$mode" = 0 ]; then
+      echo "installing dli-cds failed; if compiling the CQL engine is what failed (no C compiler or" \
+        "Python headers), run the same command with DLI_CDS_PURE_PYTHON=1 to install it uncompiled" >&2
+    fi
+    exit 1
   fi
   touch ".venv/.installed-$want-$mode"
 fi
