@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -92,10 +93,9 @@ def compile_exists_query(c: ExpressionCompiler, node: ast.Query, scope: Scope) -
 
 def _general_query(q: _Clauses) -> Fn:
     aliases, sources, lets, inclusions = q.aliases, q.sources, q.lets, q.inclusions
-    where, returns, aggregate, sort_keys = q.where, q.returns, q.aggregate, q.sort_keys
-    distinct_result = q.distinct_result
+    where, returns, aggregate = q.where, q.returns, q.aggregate
     distinct_op = registry.lookup("Distinct")
-    compare = _comparer()
+    finish = _finisher(q)
     single_source = len(sources) == 1
 
     def run(ctx: Any, env: dict[str, Any]) -> Any:
@@ -154,13 +154,7 @@ def _general_query(q: _Clauses) -> Fn:
                 e[name] = acc
                 acc = step(ctx, e)
             return acc
-        if distinct_result and distinct_op is not None and len(results) > 1:
-            results = distinct_op(results)
-        if sort_keys:
-            results = _sort(ctx, env, results, sort_keys, compare)
-        if single_value:
-            return results[0] if results else None
-        return results
+        return finish(ctx, env, results, single_value)
 
     return run
 
@@ -191,9 +185,7 @@ def _simple_query(q: _Clauses) -> Fn:
     """The common shape — one source, ``where``, ``return``, ``sort``, nothing else — without
     the general loop's bookkeeping. Same semantics as the general query."""
     (source,), (alias,), where, returns = q.sources, q.aliases, q.where, q.returns
-    distinct_result, sort_keys = q.distinct_result, q.sort_keys
-    distinct_op = registry.lookup("Distinct")
-    compare = _comparer()
+    finish = _finisher(q)
 
     def run(ctx: Any, env: dict[str, Any]) -> Any:
         if ctx.deadline is not None and monotonic() > ctx.deadline:
@@ -209,6 +201,19 @@ def _simple_query(q: _Clauses) -> Fn:
             if where is not None and where(ctx, e) is not True:
                 continue
             results.append(row if returns is None else returns(ctx, e))
+        return finish(ctx, env, results, single_value)
+
+    return run
+
+
+def _finisher(q: _Clauses) -> Callable[[Any, dict[str, Any], list[Any], bool], Any]:
+    """The end of every query run: duplicates removed (``return`` without ``all``), rows sorted,
+    a single source's value unwrapped."""
+    distinct_result, sort_keys = q.distinct_result, q.sort_keys
+    distinct_op = registry.lookup("Distinct")
+    compare = _comparer()
+
+    def finish(ctx: Any, env: dict[str, Any], results: list[Any], single_value: bool) -> Any:
         if distinct_result and distinct_op is not None and len(results) > 1:
             results = distinct_op(results)
         if sort_keys:
@@ -217,7 +222,7 @@ def _simple_query(q: _Clauses) -> Fn:
             return results[0] if results else None
         return results
 
-    return run
+    return finish
 
 
 def _comparer() -> Any:
