@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from cds.cql.compiler.scope import Scope
 from cds.cql.operators import registry
+from cds.cql.operators.comparison import order_keys
 from cds.cql.runtime.values import Tuple
 from cds.cql.syntax import ast
 
@@ -244,12 +245,24 @@ def _comparer() -> Any:
 def _sort(
     ctx: Any, env: dict[str, Any], rows: list[Any], keys: list[tuple[Any, bool]], cmp: Any
 ) -> list[Any]:
+    if len(rows) < 2:
+        return rows
+
     def key_values(row: Any) -> list[Any]:
         e = dict(env)
         e["$this"] = row
         return [row if fn is None else fn(ctx, e) for fn, _ in keys]
 
     decorated = [(key_values(r), r) for r in rows]
+    columns = [order_keys([kv[i] for kv, _ in decorated]) for i in range(len(keys))]
+    if all(c is not None for c in columns):
+        # Python keys that order as CQL comparison does: one stable sort per key, last key first.
+        positions = list(range(len(decorated)))
+        for i in range(len(keys) - 1, -1, -1):
+            column = columns[i]
+            assert column is not None
+            positions.sort(key=column.__getitem__, reverse=keys[i][1])
+        return [decorated[i][1] for i in positions]
 
     def order(a: tuple[list[Any], Any], b: tuple[list[Any], Any]) -> int:
         for x, y, (_, descending) in zip(a[0], b[0], keys, strict=True):

@@ -78,6 +78,7 @@ _SYSTEM_TYPES: dict[str, Any] = {
     "CodeSystem": CodeSystemRef,
     "Tuple": Tuple,
 }
+_SYSTEM_NAMES = frozenset({*_SYSTEM_TYPES, "Integer", "Long", "Any"})
 
 
 def is_type(value: Any, spec: Any) -> bool:
@@ -99,9 +100,7 @@ def is_type(value: Any, spec: Any) -> bool:
     if kind == "choice":
         return any(is_type(value, s) for s in spec[1])
     namespace, name = spec[1], spec[2]
-    if namespace == "System" or (
-        namespace is None and name in _SYSTEM_TYPES | {"Integer": 0, "Long": 0, "Any": 0}
-    ):
+    if namespace == "System" or (namespace is None and name in _SYSTEM_NAMES):
         if name == "Any":
             return True
         if name == "Integer":
@@ -112,4 +111,4 @@ def is_type(value: Any, spec: Any) -> bool:
             return isinstance(value, bool)
         expected = _SYSTEM_TYPES.get(name)
         return expected is not None and isinstance(value, expected) and not isinstance(value, bool)
-    return value_is(value, f"FHIR.{name}")
+    return value_is(value, name)  # a FHIR type, named without its "FHIR." prefix

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,7 @@ def parent_type(type_name: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def is_subtype(sub: str, sup: str) -> bool:
     """True when ``sub`` is ``sup`` or derives from it; every type derives from ``System.Any``."""
     target = _bare(sup)

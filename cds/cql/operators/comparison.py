@@ -9,7 +9,7 @@ from typing import Any
 
 from cds.cql.operators.registry import operator
 from cds.cql.runtime.quantity import Quantity
-from cds.cql.runtime.temporal import Date, DateTime
+from cds.cql.runtime.temporal import Date, DateTime, Time
 from cds.cql.runtime.values import Tuple
 
 _SIMPLE = (str, int, bool)
@@ -125,6 +125,37 @@ def compare(a: Any, b: Any, precision: str | None = None) -> int | None:
     if isinstance(a, bool) and isinstance(b, bool):
         return (a > b) - (a < b)
     return None
+
+
+def order_keys(values: list[Any]) -> list[tuple[Any, ...]] | None:
+    """Python sort keys that order ``values`` exactly as :func:`compare` does, nulls first — or
+    None when some pair needs CQL comparison (mixed types, temporal values of different
+    precisions, quantities...). Keys exist for strings, Integers, Decimals, and Dates, DateTimes
+    or Times of one precision, the usual sort keys."""
+    keys: list[tuple[Any, ...]] = []
+    kind: type | None = None
+    width = -1
+    for value in values:
+        if value is None:
+            keys.append((0,))
+            continue
+        t = type(value)
+        if kind is None:
+            kind = t
+        elif t is not kind:
+            return None
+        if t is str or t is int or t is decimal.Decimal:
+            keys.append((1, value))
+        elif t is DateTime or t is Date or t is Time:
+            key = value.order_key()
+            if width < 0:
+                width = len(key)
+            elif len(key) != width:
+                return None
+            keys.append((1, key))
+        else:
+            return None
+    return keys
 
 
 def less(a: Any, b: Any, precision: str | None = None) -> bool | None:

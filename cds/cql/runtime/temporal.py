@@ -80,6 +80,11 @@ class _Temporal:
     def _key(self) -> tuple[int, ...]:
         return self.parts
 
+    def order_key(self) -> tuple[int, ...]:
+        """The components compared (a DateTime's normalised to UTC). Two values of one type whose
+        keys have the same length compare exactly as their keys do (no uncertainty)."""
+        return self._key()
+
     def _compare_parts(self, a: tuple[int, ...], b: tuple[int, ...], upto: int | None) -> int | None:
         n = min(len(a), len(b))
         if upto is not None:
