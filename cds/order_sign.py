@@ -28,7 +28,7 @@ from cds.fhir_client import FhirClient
 from cds.hooks import OrderSignRequest
 from cds.limits import Deadline
 from cds.policy import Decision, decide
-from cds.prefetch import check_shapes, merge, read_prefetch
+from cds.prefetch import PrefetchState, check_shapes, merge, read_prefetch
 
 log = logging.getLogger(__name__)
 NAMESPACE = uuid.UUID("6f0c1d8e-2b7a-4e53-9d0e-5a1f3c2b9e44")
@@ -68,21 +68,25 @@ class OrderSignService:
         for order in orders:
             validate_order(order)
         check_shapes(request, PREFETCH)
-        try:  # reads the draft orders alone (their number is limited): not under the deadline
-            in_scope = [o for o in orders if scope_only(self.engine, o, orders, now, questionnaire_url)]
-        except Exception as exc:
-            raise _data_error(exc, orders, "context.draftOrders") from None
+        state = read_prefetch(request, PREFETCH)
+        if not state.missing:  # the record is all here: each order is read once, scope first
+            return self._from_prefetch(
+                request, orders, merge(state.resources), now, questionnaire_url, deadline
+            )
+        in_scope = self._scope(orders, now, questionnaire_url)  # before anything is fetched
         if not in_scope:
             return OrderSignResult({"cards": []})
         try:
-            record = await self._record(request, deadline)
+            record = await self._record(request, state, deadline)
         except FhirServerError as exc:
             log.warning("hook %s: FHIR server failure: %s", request.hookInstance, exc.message)
             return self._technical(request, in_scope, now, questionnaire_url, exc.message)
         try:
+            shared = self.engine.record(record)
             decisions = [
                 decide(
-                    order, self.engine.evaluate(order, orders, record, now, questionnaire_url, deadline.at)
+                    order,
+                    self.engine.evaluate(order, orders, shared, now, questionnaire_url, deadline.at),
                 )
                 for order in in_scope
             ]
@@ -92,6 +96,60 @@ class OrderSignService:
             # Malformed FHIR data in the record (e.g. a string where a CodeableConcept belongs).
             raise _data_error(exc, [*in_scope, *record], "prefetch") from None
         return self._answer(request, decisions, record, now, questionnaire_url)
+
+    def _from_prefetch(
+        self,
+        request: OrderSignRequest,
+        orders: list[dict[str, Any]],
+        record: list[dict[str, Any]],
+        now: dt.datetime,
+        questionnaire_url: str,
+        deadline: Deadline,
+    ) -> OrderSignResult:
+        """Every order evaluated against the prefetched record in one evaluation each: "In
+        Scope" first (it reads the orders alone), the rest only for orders in scope. Answers as
+        the scope-first path does when the record cannot be read or time runs out."""
+        engine = self.engine
+        try:
+            shared = engine.record(record)
+            contexts = [
+                engine.context(o, orders, shared, now, questionnaire_url, deadline.at) for o in orders
+            ]
+        except Exception as exc:  # a record the engine cannot read matters only to orders in scope
+            in_scope = self._scope(orders, now, questionnaire_url)
+            if not in_scope:
+                return OrderSignResult({"cards": []})
+            raise _data_error(exc, [*in_scope, *record], "prefetch") from None
+        try:
+            chosen = [(o, ctx) for o, ctx in zip(orders, contexts, strict=True) if engine.in_scope(ctx)]
+        except EvaluationTimeout:
+            in_scope = self._scope(orders, now, questionnaire_url)
+            return (
+                self._out_of_time(request, in_scope, now, questionnaire_url, record)
+                if in_scope
+                else OrderSignResult({"cards": []})
+            )
+        except Exception as exc:
+            raise _data_error(exc, orders, "context.draftOrders") from None
+        if not chosen:
+            return OrderSignResult({"cards": []})
+        try:
+            decisions = [decide(order, engine.results(ctx)) for order, ctx in chosen]
+        except EvaluationTimeout:
+            return self._out_of_time(request, [o for o, _ in chosen], now, questionnaire_url, record)
+        except Exception as exc:
+            raise _data_error(exc, [*(o for o, _ in chosen), *record], "prefetch") from None
+        return self._answer(request, decisions, record, now, questionnaire_url)
+
+    def _scope(
+        self, orders: list[dict[str, Any]], now: dt.datetime, questionnaire_url: str
+    ) -> list[dict[str, Any]]:
+        """The orders in scope, read from the draft orders alone (their number is limited: not
+        under the deadline)."""
+        try:
+            return [o for o in orders if scope_only(self.engine, o, orders, now, questionnaire_url)]
+        except Exception as exc:
+            raise _data_error(exc, orders, "context.draftOrders") from None
 
     def _out_of_time(
         self,
@@ -107,23 +165,24 @@ class OrderSignService:
         )
         return self._technical(request, orders, now, questionnaire_url, why, out_of_time=True, record=record)
 
-    async def _record(self, request: OrderSignRequest, deadline: Deadline) -> list[dict[str, Any]]:
-        state = read_prefetch(request, PREFETCH)
+    async def _record(
+        self, request: OrderSignRequest, state: PrefetchState, deadline: Deadline
+    ) -> list[dict[str, Any]]:
+        """The prefetched resources and what is missing from them, read from the FHIR server."""
         resources = list(state.resources)
-        if state.missing:
-            if not request.fhirServer:
-                keys = ", ".join(sorted(state.missing))
-                raise DataUnavailable(
-                    f"prefetch is missing {keys} and no fhirServer was given to read them from", "prefetch"
-                )
-            token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
-            # Leave part of the budget for the evaluation that follows the fetch.
-            reserve = min(0.5, self.config.time_budget_seconds / 4)
-            fetched = await self.fhir.search_all(
-                request.fhirServer, state.missing, token or None, max(0.0, deadline.remaining() - reserve)
+        if not request.fhirServer:
+            keys = ", ".join(sorted(state.missing))
+            raise DataUnavailable(
+                f"prefetch is missing {keys} and no fhirServer was given to read them from", "prefetch"
             )
-            for items in fetched.values():
-                resources.extend(items)
+        token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+        # Leave part of the budget for the evaluation that follows the fetch.
+        reserve = min(0.5, self.config.time_budget_seconds / 4)
+        fetched = await self.fhir.search_all(
+            request.fhirServer, state.missing, token or None, max(0.0, deadline.remaining() - reserve)
+        )
+        for items in fetched.values():
+            resources.extend(items)
         return merge(resources)
 
     # ------------------------------------------------------------------ answers
