@@ -92,13 +92,17 @@ _DELTA = {ord("["): 1, ord("]"): -1}
 
 def _bracket_depth(raw: bytes, cap: int | None = None) -> int:
     """Deepest nesting of [ and { outside strings, at C speed: escaped backslashes and quotes
-    go first; of the rest only brackets and quotes are kept, and every other piece between
-    quotes (a string's brackets) is dropped. Each pass that deletes every innermost "[]" pair
-    takes one level off, so the number of passes is the depth (counting stops past ``cap``)."""
+    go first; of the rest only brackets and quotes are kept, and every piece between quotes (a
+    string's brackets) is dropped — when deleting adjacent quote pairs leaves no quote, no
+    string held a bracket and what is left is the structure. Each pass that deletes every
+    innermost "[]" pair takes one level off, so the number of passes is the depth (counting
+    stops past ``cap``)."""
     if b"\\" in raw:
         raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
     structure = raw.translate(_SQUARE, _NOT_STRUCTURE)
-    brackets = b"".join(structure.split(b'"')[::2])
+    brackets = structure.replace(b'""', b"")  # strings without brackets: the usual case
+    if b'"' in brackets:  # some string holds a bracket: drop every piece between quotes
+        brackets = b"".join(structure.split(b'"')[::2])
     depth = 0
     while brackets and (cap is None or depth <= cap):
         shorter = brackets.replace(b"[]", b"")
