@@ -238,17 +238,19 @@ def _choice_index(type_name: str, model: _Model) -> dict[str, list[str]]:
     }
 
 
-def choice_suffixes(type_name: str, name: str) -> list[tuple[str, str]]:
-    """For a choice element: [(JSON property name, FHIR type)], e.g. ('valueQuantity','Quantity')."""
+@lru_cache(maxsize=4096)
+def choice_suffixes(type_name: str, name: str) -> tuple[tuple[str, str], ...]:
+    """For a choice element: ((JSON property name, FHIR type), ...), e.g. ('valueQuantity',
+    'Quantity'); empty for an element that is not a choice."""
     path = _element_path(type_name, name)
     model = _model()
     if path is None or path not in model.choices:
-        return []
+        return ()
     out = []
     for suffix in model.choices[path]:
         prop = name + suffix[0].upper() + suffix[1:]
         out.append((prop, model.path2type[path + suffix[0].upper() + suffix[1:]]))
-    return out
+    return tuple(out)
 
 
 def primary_code_path(resource_type: str) -> str | None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from cds.cql.errors import CqlRuntimeError
 from cds.cql.model import fhir_model, system_types
+from cds.cql.runtime import temporal
 from cds.cql.runtime.clinical import Code, Concept
 
 QUANTITY_TYPES = frozenset(
@@ -48,7 +49,8 @@ class FhirNode:
         self.type_name = type_name.removeprefix("FHIR.")
         self.data = data
         self.resource = resource if resource is not None else (self if "resourceType" in data else None)
-        self._memo: dict[str, Any] | None = None  # element name -> value (read once per node)
+        # element name (or name and type, for a choice read as one type) -> value: read once
+        self._memo: dict[Any, Any] | None = None
 
     @classmethod
     def of_resource(cls, data: dict[str, Any]) -> FhirNode:
@@ -90,17 +92,24 @@ class FhirNode:
         """``(node.name as FHIR.type)``: the choice element read only if it has that type (the
         ``value[x]`` property of that type), else None. A non-choice element is read when its
         type is ``type_name`` or derives from it."""
-        want = type_name.removeprefix("FHIR.")
-        choices = fhir_model.choice_suffixes(self.type_name, name)
-        if not choices:
+        plan = _choice_plan(self.type_name, name, type_name.removeprefix("FHIR."))
+        if plan is None:
             value = self.get(name)
-            return value if value_is(value, want) else None
-        for prop, fhir_type in choices:
-            if fhir_type == want or fhir_model.is_subtype(fhir_type, want):
-                raw = self.data.get(prop)
-                if raw is not None:
-                    return _reader(fhir_type)(raw, self.resource)
-        return None
+            return value if value_is(value, type_name) else None
+        key = (name, type_name)
+        memo = self._memo
+        if memo is None:
+            memo = self._memo = {}
+        elif key in memo:
+            return memo[key]
+        value = None
+        for prop, read in plan:
+            raw = self.data.get(prop)
+            if raw is not None:
+                value = read(raw, self.resource)
+                break
+        memo[key] = value
+        return value
 
     def primitive_element(self, name: str) -> Any:
         """The ``_name`` object of a primitive (its ``id`` and ``extension``), as an Element."""
@@ -154,6 +163,20 @@ def _plan(type_name: str, name: str) -> tuple[tuple[str, Reader, bool], ...]:
     return ((name, _reader(info.types[0]), info.is_list),)
 
 
+@lru_cache(maxsize=4096)
+def _choice_plan(type_name: str, name: str, want: str) -> tuple[tuple[str, Reader], ...] | None:
+    """How to read ``(type_name.name as want)``: the JSON properties of the choice's types that
+    are ``want`` or derive from it, each with its reader; None when ``name`` is not a choice."""
+    choices = fhir_model.choice_suffixes(type_name, name)
+    if not choices:
+        return None
+    return tuple(
+        (prop, _reader(fhir_type))
+        for prop, fhir_type in choices
+        if fhir_type == want or fhir_model.is_subtype(fhir_type, want)
+    )
+
+
 @lru_cache(maxsize=1024)
 def _reader(fhir_type: str) -> Reader:
     """Reads a JSON value of ``fhir_type`` as a runtime value (a System value for a primitive, a
@@ -167,6 +190,15 @@ def _reader(fhir_type: str) -> Reader:
                 return primitive_to_system(fhir_type, raw)  # raises the typed error
 
             return string
+        if fhir_model.system_type_of(fhir_type) in ("System.Date", "System.DateTime", "System.Time"):
+            parse = _temporal_parser(fhir_type)
+
+            def temporal(raw: Any, _resource: FhirNode | None) -> Any:
+                if type(raw) is str:
+                    return parse(raw)
+                return primitive_to_system(fhir_type, raw)  # raises the typed error
+
+            return temporal
         return lambda raw, _resource: primitive_to_system(fhir_type, raw)
     if fhir_type == "Resource" or fhir_type == "DomainResource":
 
@@ -185,12 +217,12 @@ def _reader(fhir_type: str) -> Reader:
     return element
 
 
-def _parse_temporal(fhir_type: str, text: str) -> Any:
-    from cds.cql.runtime import temporal
-
-    parser_name = {"date": "parse_date", "time": "parse_time"}.get(fhir_type, "parse_datetime")
-    parser: Callable[[str], Any] = getattr(temporal, parser_name)
-    return parser(text)
+def _temporal_parser(fhir_type: str) -> Callable[[str], Any]:
+    if fhir_type == "date":
+        return temporal.parse_date
+    if fhir_type == "time":
+        return temporal.parse_time
+    return temporal.parse_datetime
 
 
 def primitive_to_system(fhir_type: str, raw: Any) -> Any:
@@ -220,7 +252,7 @@ def primitive_to_system(fhir_type: str, raw: Any) -> Any:
     if system in ("System.Date", "System.DateTime", "System.Time"):
         if not isinstance(raw, str):
             raise CqlRuntimeError(f"FHIR {fhir_type} value must be a string, not {raw!r}")
-        return _parse_temporal(fhir_type, raw)
+        return _temporal_parser(fhir_type)(raw)
     raise CqlRuntimeError(f"no System type for the FHIR primitive {fhir_type!r}")
 
 

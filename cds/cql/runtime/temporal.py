@@ -13,6 +13,7 @@ import datetime as dt
 import decimal
 import re
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
 DATE_PRECISIONS: tuple[str, ...] = ("year", "month", "day")
@@ -29,12 +30,22 @@ _TIME_RE = re.compile(r"^T?(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$")
 EVALUATION_TIME: ContextVar[dt.datetime | None] = ContextVar("cql_evaluation_time", default=None)
 
 
+_ZERO = decimal.Decimal(0)
+
+
 def _default_offset() -> decimal.Decimal:
     now = EVALUATION_TIME.get()
-    if now is None or now.utcoffset() is None:
-        return decimal.Decimal(0)
-    seconds = now.utcoffset().total_seconds()  # type: ignore[union-attr]
-    return decimal.Decimal(seconds) / decimal.Decimal(3600)
+    if now is None:
+        return _ZERO
+    offset = now.utcoffset()
+    if not offset:  # none, or UTC
+        return _ZERO
+    return _hours(offset)
+
+
+@lru_cache(maxsize=64)
+def _hours(offset: dt.timedelta) -> decimal.Decimal:
+    return decimal.Decimal(offset.total_seconds()) / decimal.Decimal(3600)
 
 
 def _ms(text: str | None) -> int | None:
@@ -43,16 +54,22 @@ def _ms(text: str | None) -> int | None:
     return int((text + "00")[:3])
 
 
+_TIME_LIMITS = (23, 59, 59, 999)
+
+
 def _valid(parts: list[int]) -> bool:
+    n = len(parts)
     year = parts[0]
     if not 1 <= year <= 9999:
         return False
-    if len(parts) > 1 and not 1 <= parts[1] <= 12:
+    if n > 1 and not 1 <= parts[1] <= 12:
         return False
-    if len(parts) > 2 and not 1 <= parts[2] <= days_in_month(year, parts[1]):
+    if n > 2 and not 1 <= parts[2] <= days_in_month(year, parts[1]):
         return False
-    limits = (23, 59, 59, 999)
-    return all(0 <= v <= lim for v, lim in zip(parts[3:], limits, strict=False))
+    for i in range(3, min(n, 7)):
+        if not 0 <= parts[i] <= _TIME_LIMITS[i - 3]:
+            return False
+    return True
 
 
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
