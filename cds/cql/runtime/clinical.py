@@ -28,14 +28,38 @@ def _all_equal(results: list[bool | None]) -> bool | None:
     return True
 
 
-@dataclass(frozen=True, slots=True)
 class Code:
-    """``System.Code``: a code from a code system."""
+    """``System.Code``: a code from a code system. Immutable by convention (hashable value; a
+    plain class rather than a frozen dataclass, so the compiled engine builds one natively)."""
 
-    code: str | None
-    system: str | None = None
-    version: str | None = None
-    display: str | None = None
+    __slots__ = ("code", "system", "version", "display")
+
+    def __init__(
+        self,
+        code: str | None,
+        system: str | None = None,
+        version: str | None = None,
+        display: str | None = None,
+    ) -> None:
+        self.code = code
+        self.system = system
+        self.version = version
+        self.display = display
+
+    def _fields(self) -> tuple[str | None, str | None, str | None, str | None]:
+        return (self.code, self.system, self.version, self.display)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Code and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"Code(code={self.code!r}, system={self.system!r}, version={self.version!r}, "
+            f"display={self.display!r})"
+        )
 
     def cql_equal(self, other: object) -> bool | None:
         if not isinstance(other, Code):
@@ -69,12 +93,24 @@ class Code:
         return text + " }"
 
 
-@dataclass(frozen=True, slots=True)
 class Concept:
-    """``System.Concept``: codes that all mean the same thing, with an optional display."""
+    """``System.Concept``: codes that all mean the same thing, with an optional display.
+    Immutable by convention, like :class:`Code`."""
 
-    codes: tuple[Code, ...] = ()
-    display: str | None = None
+    __slots__ = ("codes", "display")
+
+    def __init__(self, codes: tuple[Code, ...] = (), display: str | None = None) -> None:
+        self.codes = codes
+        self.display = display
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Concept and (self.codes, self.display) == (other.codes, other.display)
+
+    def __hash__(self) -> int:
+        return hash((self.codes, self.display))
+
+    def __repr__(self) -> str:
+        return f"Concept(codes={self.codes!r}, display={self.display!r})"
 
     def cql_equal(self, other: object) -> bool | None:
         if not isinstance(other, Concept):
