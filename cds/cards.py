@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cds.fhirpath import FhirPath, FhirPathError, compiled
+from cds.fhirpath import FhirPath, FhirPathError, compiled, is_choice_element
 from cds.policy import Decision
 
 CARD_TYPES = "http://terminology.hl7.org/CodeSystem/cdshooks-card-type"
@@ -41,31 +41,33 @@ SUMMARY = {
 # alternatives after the first that answers); an alternative whose root element the resource
 # does not have is skipped without calling FHIRPath. A tuple is one alternative: its parts'
 # first values joined by a space, nothing when a part has none (FHIRPath's `a + ' ' + b`).
+# Choice elements are named by their JSON property (`valueQuantity`): the values of
+# `value.ofType(Quantity)`, which fhirpathpy reads at about half the cost.
 _WHAT = [
     "code.text",
     "code.coding.display",
     "code.coding.code",
     "description.text",
-    "medication.text",
-    "medication.coding.display",
+    "medicationCodeableConcept.text",
+    "medicationCodeableConcept.coding.display",
     "questionnaire",
 ]
 _VALUE: list[str | tuple[str, ...]] = [
-    ("value.ofType(Quantity).value.toString()", "value.ofType(Quantity).unit"),  # joined by a space
-    "value.ofType(CodeableConcept).coding.display",
-    "value.ofType(CodeableConcept).text",
-    "value.ofType(string)",
-    "value.ofType(integer).toString()",
-    "value.ofType(boolean).toString()",
+    ("valueQuantity.value.toString()", "valueQuantity.unit"),  # joined by a space
+    "valueCodeableConcept.coding.display",
+    "valueCodeableConcept.text",
+    "valueString",
+    "valueInteger.toString()",
+    "valueBoolean.toString()",
     "stage.summary.text",
 ]
 _STATUS = ["clinicalStatus.coding.code"]
 _DATE = [
-    "effective.ofType(dateTime)",
-    "effective.ofType(Period).start",
-    "performed.ofType(dateTime)",
-    "performed.ofType(Period).start",
-    "onset.ofType(dateTime)",
+    "effectiveDateTime",
+    "effectivePeriod.start",
+    "performedDateTime",
+    "performedPeriod.start",
+    "onsetDateTime",
     "recordedDate",
     "authored",
     "authoredOn",
@@ -76,9 +78,9 @@ _DATE = [
 
 class _Alternatives:
     """FHIRPath alternatives, each with the JSON its path needs: the root element ``x.ofType(T)``
-    needs the choice key ``xT`` (``value.ofType(Quantity)``: ``valueQuantity``); any other root
-    ``x`` a key ``x`` or ``x[Type]``; the plain member names that follow (up to the first
-    function) their keys inside it. A resource without them cannot answer (member access on JSON
+    needs the choice key ``xT`` (``value.ofType(Quantity)``: ``valueQuantity``); a root that is
+    a choice element named without its type a key ``x[Type]``; any other root the key of its
+    name; the plain member names that follow (up to the first function) their keys inside it. A resource without them cannot answer (member access on JSON
     finds nothing), so FHIRPath is not called for it."""
 
     def __init__(self, expressions: Sequence[str | tuple[str, ...]]) -> None:
@@ -116,8 +118,9 @@ def _needed_keys(expression: str) -> tuple[str, bool, tuple[str, ...]]:
     """(root key, exact, member keys below it) that a resource must have for ``expression`` to
     give anything."""
     root, _, rest = expression.partition(".")
-    exact = rest.startswith("ofType(") and ")" in rest
-    if exact:
+    typed = rest.startswith("ofType(") and ")" in rest
+    exact = typed or not is_choice_element(root)
+    if typed:
         type_name = rest[len("ofType(") : rest.index(")")]
         root, rest = root + type_name[0].upper() + type_name[1:], rest[rest.index(")") + 2 :]
     members: list[str] = []

@@ -45,3 +45,11 @@ class FhirPath:
 def compiled(expression: str) -> FhirPath:
     """The compiled expression (compiled once per process)."""
     return FhirPath(expression)
+
+
+@lru_cache(maxsize=256)
+def is_choice_element(name: str) -> bool:
+    """Whether an element called ``name`` is a choice in some R4 type (``value`` of
+    ``Observation.value[x]``): its JSON key then carries the type (``valueQuantity``)."""
+    suffix = "." + name
+    return any(path.endswith(suffix) for path in R4["choiceTypePaths"])

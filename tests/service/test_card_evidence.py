@@ -72,11 +72,17 @@ def test_skipping_changes_nothing(group: cards._Alternatives, limit: int) -> Non
 
 
 def test_needed_keys() -> None:
-    assert cards._needed_keys("code.coding.display") == ("code", False, ("coding", "display"))
+    assert cards._needed_keys("code.coding.display") == (
+        "code",
+        False,
+        ("coding", "display"),
+    )  # code[x] exists
+    assert cards._needed_keys("medication.text") == ("medication", False, ("text",))
+    assert cards._needed_keys("valueQuantity.value.toString()") == ("valueQuantity", True, ("value",))
     assert cards._needed_keys("value.ofType(Quantity).value.toString()") == (
         "valueQuantity",
         True,
         ("value",),
     )
     assert cards._needed_keys("effective.ofType(Period).start") == ("effectivePeriod", True, ("start",))
-    assert cards._needed_keys("issued") == ("issued", False, ())
+    assert cards._needed_keys("issued") == ("issued", True, ())
