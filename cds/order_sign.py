@@ -10,6 +10,7 @@ typed (``cds.errors``). A FHIR server that fails answers ``indeterminate``/techn
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from cds.prefetch import PrefetchState, check_shapes, merge, read_prefetch
 
 log = logging.getLogger(__name__)
 NAMESPACE = uuid.UUID("6f0c1d8e-2b7a-4e53-9d0e-5a1f3c2b9e44")
+_NAMESPACE_BYTES = NAMESPACE.bytes
 
 
 @dataclass
@@ -187,7 +189,7 @@ class OrderSignService:
 
     # ------------------------------------------------------------------ answers
     def _ids(self, request: OrderSignRequest, now: dt.datetime, *parts: str) -> str:
-        return str(uuid.uuid5(NAMESPACE, "|".join((request.hookInstance, now.isoformat(), *parts))))
+        return uuid5_text("|".join((request.hookInstance, now.isoformat(), *parts)))
 
     def _answer(
         self,
@@ -305,6 +307,16 @@ class OrderSignService:
         if actions:
             body["systemActions"] = actions
         return OrderSignResult(body, audit)
+
+
+def uuid5_text(name: str) -> str:
+    """``str(uuid.uuid5(NAMESPACE, name))`` (RFC 4122 name-based, SHA-1) without building a
+    UUID object: the same text at half the cost."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _data_error(exc: Exception, resources: list[dict[str, Any]], where: str) -> Exception:
