@@ -70,13 +70,17 @@ def _is_outcome(value: Any) -> bool:
         return False
     if value.get("resourceType") == "OperationOutcome":
         return True
-    if value.get("resourceType") == "Bundle":
+    if value.get("resourceType") == "Bundle":  # a Bundle holding only OperationOutcomes
         entries = value.get("entry")
-        entries = entries if isinstance(entries, list) else []
-        resources = [e.get("resource") for e in entries if isinstance(e, dict)]
-        return bool(resources) and all(
-            isinstance(r, dict) and r.get("resourceType") == "OperationOutcome" for r in resources
-        )
+        found = False
+        for entry in entries if isinstance(entries, list) else ():
+            if not isinstance(entry, dict):
+                continue
+            resource = entry.get("resource")
+            if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
+                return False  # the first other resource decides
+            found = True
+        return found
     return False
 
 
