@@ -7,6 +7,7 @@ from __future__ import annotations
 from time import monotonic
 from typing import Any
 
+from cds.cql.compiler.context import EvaluationContext
 from cds.cql.compiler.expressions import Fn
 from cds.cql.compiler.values import is_type, system
 from cds.cql.errors import CqlRuntimeError
@@ -24,7 +25,7 @@ class CompiledDef:
         self.access = node.access
         self.key = id(self)
 
-    def value(self, ctx: Any) -> Any:
+    def value(self, ctx: EvaluationContext) -> Any:
         cache = ctx.cache
         key = self.key
         if key in cache:
@@ -96,7 +97,7 @@ def define_ref(d: CompiledDef) -> Fn:
     """A reference to a define: its cached value without a call once evaluated."""
     key, value = d.key, d.value
 
-    def ref(ctx: Any, env: dict[str, Any]) -> Any:
+    def ref(ctx: EvaluationContext, env: dict[str, Any]) -> Any:  # typed: native field access
         cache = ctx.cache
         if key in cache:
             return cache[key]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from cds.cql.compiler.context import EvaluationContext
 from cds.cql.compiler.scope import Scope
 from cds.cql.operators import registry
 from cds.cql.operators.comparison import order_keys
@@ -99,7 +100,7 @@ def _general_query(q: _Clauses) -> Fn:
     finish = _finisher(q)
     single_source = len(sources) == 1
 
-    def run(ctx: Any, env: dict[str, Any]) -> Any:
+    def run(ctx: EvaluationContext, env: dict[str, Any]) -> Any:
         if ctx.deadline is not None and monotonic() > ctx.deadline:
             ctx.out_of_time()
         values = [f(ctx, env) for f in sources]
@@ -164,7 +165,7 @@ def _exists_query(q: _Clauses) -> Fn:
     """The simple shape under ``exists``: true at the first row with a non-null value."""
     (source,), (alias,), where, returns = q.sources, q.aliases, q.where, q.returns
 
-    def exists(ctx: Any, env: dict[str, Any]) -> bool:
+    def exists(ctx: EvaluationContext, env: dict[str, Any]) -> bool:
         if ctx.deadline is not None and monotonic() > ctx.deadline:
             ctx.out_of_time()
         value = source(ctx, env)
@@ -188,7 +189,7 @@ def _simple_query(q: _Clauses) -> Fn:
     (source,), (alias,), where, returns = q.sources, q.aliases, q.where, q.returns
     finish = _finisher(q)
 
-    def run(ctx: Any, env: dict[str, Any]) -> Any:
+    def run(ctx: EvaluationContext, env: dict[str, Any]) -> Any:
         if ctx.deadline is not None and monotonic() > ctx.deadline:
             ctx.out_of_time()
         value = source(ctx, env)
