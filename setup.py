@@ -1,8 +1,9 @@
-"""Build: the CQL engine's run-time modules compiled to C extensions with mypyc.
+"""Build: the CQL engine's run-time modules, and the service's pure-Python per-request steps,
+compiled to C extensions with mypyc.
 
 The engine evaluates the policy as a tree of closures; compiled by mypyc (from the same typed
 Python that ``mypy --strict`` checks) it runs about twice as fast. What is compiled is listed by
-:func:`native_modules`; everything else stays Python. The build writes
+:func:`native_modules`; everything else (HTTP, wire models, FHIR client, database) stays Python. The build writes
 ``cds/cql/native-sources.json`` (each compiled module's source hash) so that a compiled module
 older than its source is refused at import (``cds/cql/__init__.py``) instead of silently
 running stale code.
@@ -34,16 +35,28 @@ EXCLUDED = (
 )
 
 
+# Also compiled: the service's pure-Python steps on every order-sign request (reading the
+# prefetch, the decision, the card and the coverage information, the JSON rule).
+SERVICE_MODULES = (
+    "cds/cards.py",
+    "cds/coverage_information.py",
+    "cds/json_rules.py",
+    "cds/policy.py",
+    "cds/prefetch.py",
+)
+
+
 def native_modules() -> list[str]:
     paths = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "cds" / "cql").rglob("*.py"))
-    return [p for p in paths if not p.endswith("__init__.py") and not any(p.startswith(e) for e in EXCLUDED)]
+    engine = [p for p in paths if not p.endswith("__init__.py") and not any(p.startswith(e) for e in EXCLUDED)]
+    return [*engine, *SERVICE_MODULES]
 
 
 def _ext_modules() -> list[object]:
     if os.environ.get("DLI_CDS_PURE_PYTHON") == "1":
         # An earlier compiled build left its modules beside the sources: they would be imported.
         MANIFEST.unlink(missing_ok=True)
-        for built in [*(ROOT / "cds" / "cql").rglob("*.so"), *ROOT.glob("dli_cds_engine__mypyc*")]:
+        for built in [*(ROOT / "cds").rglob("*.so"), *ROOT.glob("dli_cds_engine__mypyc*")]:
             built.unlink()
         return []
     from mypyc.build import mypycify

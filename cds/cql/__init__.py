@@ -41,7 +41,7 @@ def _check_native() -> None:
     ]
     if stale:
         raise StaleNativeModules(
-            f"the compiled CQL engine is older than its source ({', '.join(stale[:3])}"
+            f"compiled modules are older than their source ({', '.join(stale[:3])}"
             f"{' …' if len(stale) > 3 else ''}): rebuild it with scripts/bootstrap.sh "
             "(or install with DLI_CDS_PURE_PYTHON=1 to run the engine uncompiled)"
         )
