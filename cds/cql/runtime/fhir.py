@@ -49,8 +49,7 @@ class FhirNode:
         self.type_name = type_name.removeprefix("FHIR.")
         self.data = data
         self.resource = resource if resource is not None else (self if "resourceType" in data else None)
-        # element name (or name and type, for a choice read as one type) -> value: read once
-        self._memo: dict[Any, Any] | None = None
+        self._memo: dict[str, Any] | None = None  # element name -> value (read once per node)
 
     @classmethod
     def of_resource(cls, data: dict[str, Any]) -> FhirNode:
@@ -87,29 +86,6 @@ class FhirNode:
                 return [read(item, self.resource) for item in items if item is not None]
             return read(raw, self.resource)
         return [] if plan and plan[0][2] else None
-
-    def get_choice(self, name: str, type_name: str) -> Any:
-        """``(node.name as FHIR.type)``: the choice element read only if it has that type (the
-        ``value[x]`` property of that type), else None. A non-choice element is read when its
-        type is ``type_name`` or derives from it."""
-        plan = _choice_plan(self.type_name, name, type_name.removeprefix("FHIR."))
-        if plan is None:
-            value = self.get(name)
-            return value if value_is(value, type_name) else None
-        key = (name, type_name)
-        memo = self._memo
-        if memo is None:
-            memo = self._memo = {}
-        elif key in memo:
-            return memo[key]
-        value = None
-        for prop, read in plan:
-            raw = self.data.get(prop)
-            if raw is not None:
-                value = read(raw, self.resource)
-                break
-        memo[key] = value
-        return value
 
     def primitive_element(self, name: str) -> Any:
         """The ``_name`` object of a primitive (its ``id`` and ``extension``), as an Element."""
@@ -161,20 +137,6 @@ def _plan(type_name: str, name: str) -> tuple[tuple[str, Reader, bool], ...]:
     if choices:
         return tuple((prop, _reader(t), False) for prop, t in choices)
     return ((name, _reader(info.types[0]), info.is_list),)
-
-
-@lru_cache(maxsize=4096)
-def _choice_plan(type_name: str, name: str, want: str) -> tuple[tuple[str, Reader], ...] | None:
-    """How to read ``(type_name.name as want)``: the JSON properties of the choice's types that
-    are ``want`` or derive from it, each with its reader; None when ``name`` is not a choice."""
-    choices = fhir_model.choice_suffixes(type_name, name)
-    if not choices:
-        return None
-    return tuple(
-        (prop, _reader(fhir_type))
-        for prop, fhir_type in choices
-        if fhir_type == want or fhir_model.is_subtype(fhir_type, want)
-    )
 
 
 @lru_cache(maxsize=1024)

@@ -123,15 +123,6 @@ def test_unknown_element_at_run_time() -> None:
         node().get("nonsense")
 
 
-def test_get_choice_reads_only_the_named_type() -> None:
-    n = node()
-    quantity = n.get_choice("value", "FHIR.Quantity")
-    assert isinstance(quantity, FhirNode) and quantity.type_name == "Quantity"
-    assert n.get_choice("value", "FHIR.string") is None
-    assert n.get_choice("code", "CodeableConcept") is not None and n.get_choice("code", "Coding") is None
-    assert n.get("component")[0].get_choice("value", "string") == "mixed"
-
-
 def test_value_is_for_fhir_types() -> None:
     from cds.cql.runtime.fhir import value_is
 
