@@ -85,19 +85,13 @@ class OrderSignService:
             return self._technical(request, in_scope, now, questionnaire_url, exc.message)
         try:
             shared = self.engine.record(record)
-            decisions = [
-                decide(
-                    order,
-                    self.engine.evaluate(order, orders, shared, now, questionnaire_url, deadline.at),
-                )
-                for order in in_scope
+            chosen = [
+                (o, self.engine.context(o, orders, shared, now, questionnaire_url, deadline.at))
+                for o in in_scope
             ]
-        except EvaluationTimeout:
-            return self._out_of_time(request, in_scope, now, questionnaire_url, record)
         except Exception as exc:
-            # Malformed FHIR data in the record (e.g. a string where a CodeableConcept belongs).
             raise _data_error(exc, [*in_scope, *record], "prefetch") from None
-        return self._answer(request, decisions, record, now, questionnaire_url)
+        return self._decided(request, chosen, record, now, questionnaire_url)
 
     def _from_prefetch(
         self,
@@ -135,11 +129,23 @@ class OrderSignService:
             raise _data_error(exc, orders, "context.draftOrders") from None
         if not chosen:
             return OrderSignResult({"cards": []})
+        return self._decided(request, chosen, record, now, questionnaire_url)
+
+    def _decided(
+        self,
+        request: OrderSignRequest,
+        chosen: list[tuple[dict[str, Any], Any]],
+        record: list[dict[str, Any]],
+        now: dt.datetime,
+        questionnaire_url: str,
+    ) -> OrderSignResult:
+        """The answer for the orders in scope, each decided from its evaluation context."""
         try:
-            decisions = [decide(order, engine.results(ctx)) for order, ctx in chosen]
+            decisions = [decide(order, self.engine.results(ctx)) for order, ctx in chosen]
         except EvaluationTimeout:
             return self._out_of_time(request, [o for o, _ in chosen], now, questionnaire_url, record)
         except Exception as exc:
+            # Malformed FHIR data in the record (e.g. a string where a CodeableConcept belongs).
             raise _data_error(exc, [*(o for o, _ in chosen), *record], "prefetch") from None
         return self._answer(request, decisions, record, now, questionnaire_url)
 
