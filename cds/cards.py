@@ -80,8 +80,9 @@ class _Alternatives:
     """FHIRPath alternatives, each with the JSON its path needs: the root element ``x.ofType(T)``
     needs the choice key ``xT`` (``value.ofType(Quantity)``: ``valueQuantity``); a root that is
     a choice element named without its type a key ``x[Type]``; any other root the key of its
-    name; the plain member names that follow (up to the first function) their keys inside it. A resource without them cannot answer (member access on JSON
-    finds nothing), so FHIRPath is not called for it."""
+    name; the plain member names that follow (up to the first function) their keys inside it.
+    A resource without them cannot answer (member access on JSON finds nothing), so FHIRPath is
+    not called for it."""
 
     def __init__(self, expressions: Sequence[str | tuple[str, ...]]) -> None:
         parts = [(e,) if isinstance(e, str) else e for e in expressions]

@@ -155,12 +155,12 @@ def _reader(fhir_type: str) -> Reader:
         if fhir_model.system_type_of(fhir_type) in ("System.Date", "System.DateTime", "System.Time"):
             parse = _temporal_parser(fhir_type)
 
-            def temporal(raw: Any, _resource: FhirNode | None) -> Any:
+            def date_or_time(raw: Any, _resource: FhirNode | None) -> Any:
                 if type(raw) is str:
                     return parse(raw)
                 return primitive_to_system(fhir_type, raw)  # raises the typed error
 
-            return temporal
+            return date_or_time
         return lambda raw, _resource: primitive_to_system(fhir_type, raw)
     if fhir_type == "Resource" or fhir_type == "DomainResource":
 
