@@ -35,14 +35,14 @@ EXCLUDED = (
 )
 
 
-# Also compiled: the service's pure-Python steps on every order-sign request (reading the
-# prefetch, the decision, the card and the coverage information, the JSON rule).
+# Also compiled: the service's pure-Python steps on every order-sign request (the decision, the
+# card and the coverage information, the JSON rule). Not the modules that import pydantic
+# models (the build environment does not have pydantic: their types would be unknown).
 SERVICE_MODULES = (
     "cds/cards.py",
     "cds/coverage_information.py",
     "cds/json_rules.py",
     "cds/policy.py",
-    "cds/prefetch.py",
 )
 
 
@@ -67,7 +67,10 @@ def _ext_modules() -> list[object]:
     os.chdir(ROOT)  # mypycify takes paths relative to the project
     # The build environment has mypy but not the service's dependencies (fhir.resources is read
     # lazily by the model code): their types are unknown there, which costs nothing compiled.
-    flags = ["--ignore-missing-imports", "--no-warn-unused-ignores"]
+    # Its own type cache: the project's .mypy_cache (written by mypy run where the dependencies
+    # are installed) must not make a build succeed that fails on a fresh clone.
+    cache = ROOT / "build" / "mypyc-cache"
+    flags = ["--ignore-missing-imports", "--no-warn-unused-ignores", f"--cache-dir={cache}"]
     return list(mypycify([*flags, *modules], opt_level="3", group_name="dli_cds_engine"))
 
 
