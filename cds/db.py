@@ -3,6 +3,13 @@
 The only module that imports SQLAlchemy. SQLite (embedded default, WAL) or PostgreSQL through a
 URL; several workers or hosts share one PostgreSQL. Audit rows are written by a background
 thread in batches so that the request path does not wait for the disk.
+
+The writer inserts a batch as multi-row ``INSERT … VALUES`` statements (SQLAlchemy's
+"insertmanyvalues", turned on for inserts without RETURNING too), not as the driver's
+``executemany``: that steps the statement once per row and releases the interpreter lock around
+every step, and while a worker's event loop is busy each release costs the writer a whole switch
+interval (5 ms) to get the lock back — a saturated worker starved its writer (about 600 rows/s)
+and the backlog grew to its cap. ``python -m benchmarks.audit`` measures both.
 """
 
 from __future__ import annotations
@@ -76,6 +83,7 @@ replay = Table(
 
 AUDIT_INTERVAL_SECONDS = 0.05  # how long the writer gathers rows before one insert
 AUDIT_MAX_PENDING = 10000  # beyond this backlog, rows are written on the request path
+AUDIT_COLUMNS = tuple(c.name for c in audit.columns if c.name != "id")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -93,6 +101,9 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
+        # A documented Dialect attribute: batch many-row INSERTs into multi-row VALUES statements
+        # (pages sized within the driver's bound-parameter limit) even without RETURNING.
+        self.engine.dialect.use_insertmanyvalues_wo_returning = True
         self._pending: deque[dict[str, Any]] = deque()
         self._numbers = itertools.count(1)  # rows handed to audit(); next() is atomic
         self._queued = 0
@@ -145,9 +156,12 @@ class Database:
         self._queued = max(self._queued, number)
 
     def _insert(self, batch: list[dict[str, Any]]) -> None:
+        # Every row carries every column (absent ones as NULL): a many-row insert binds the
+        # columns of its first row.
+        rows = [{name: entry.get(name) for name in AUDIT_COLUMNS} for entry in batch]
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(audit), batch)
+                conn.execute(insert(audit), rows)
         except Exception:  # the writer must survive a database hiccup
             log.exception("could not write %d audit rows", len(batch))
         with self._done:

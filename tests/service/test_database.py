@@ -82,3 +82,27 @@ def test_replay_store(database: Database) -> None:
     assert database.remember_jti("iss|j1", 2000.0, now=1000.0) is True
     assert database.remember_jti("iss|j1", 2000.0, now=1500.0) is False
     assert database.remember_jti("iss|j1", 4000.0, now=3000.0) is True  # expired entries are forgotten
+
+
+def test_audit_backlog_written_whole(database: Database) -> None:
+    """A backlog longer than one writer batch (500) and than one multi-row statement is written
+    whole, rows missing optional columns included (they are stored as NULL)."""
+    count = 1207
+    now = dt.datetime.now(dt.UTC)
+    for n in range(count):
+        entry = {
+            "at": now,
+            "service": "dli-order-sign",
+            "endpoint": "order-sign",
+            "patient_id": f"p-{n}",
+            "status": 200,
+            "latency_ms": 1.0,
+        }
+        if n % 2:
+            entry |= {"hook_instance": f"h-{n}", "orders": "[]", "response": '{"cards": []}'}
+        database.audit(entry)
+    rows = database.audit_rows(limit=count + 10)
+    assert sorted(int(r["patient_id"][2:]) for r in rows) == list(range(count))
+    by_patient = {r["patient_id"]: r for r in rows}
+    assert by_patient["p-1"]["hook_instance"] == "h-1" and by_patient["p-1"]["response"] == '{"cards": []}'
+    assert by_patient["p-2"]["hook_instance"] is None and by_patient["p-2"]["client_iss"] is None
