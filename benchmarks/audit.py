@@ -27,7 +27,7 @@ from sqlalchemy import insert
 
 from cds.db import Database, audit
 
-BATCH = 200  # rows gathered in one writer interval at a few thousand requests a second
+BATCH = int(__import__("os").environ.get("BATCH", "200"))
 
 
 def _row(n: int) -> dict[str, Any]:

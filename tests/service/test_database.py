@@ -106,3 +106,22 @@ def test_audit_backlog_written_whole(database: Database) -> None:
     by_patient = {r["patient_id"]: r for r in rows}
     assert by_patient["p-1"]["hook_instance"] == "h-1" and by_patient["p-1"]["response"] == '{"cards": []}'
     assert by_patient["p-2"]["hook_instance"] is None and by_patient["p-2"]["client_iss"] is None
+
+
+def test_close_writes_the_rows_still_gathering(database: Database) -> None:
+    database.audit(
+        {
+            "at": dt.datetime.now(dt.UTC),
+            "service": "dli-order-sign",
+            "endpoint": "order-sign",
+            "patient_id": "p-closing",
+            "status": 200,
+            "latency_ms": 1.0,
+        }
+    )
+    database.close()  # before the writer's interval has passed
+    reopened = Database(database.engine.url.render_as_string(hide_password=False))
+    try:
+        assert [r["patient_id"] for r in reopened.audit_rows()] == ["p-closing"]
+    finally:
+        reopened.close()
