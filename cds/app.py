@@ -55,6 +55,7 @@ Clock = Callable[[], dt.datetime]
 STATUS = {InvalidRequest: 400, UnsupportedRequest: 422, DataUnavailable: 412, RequestTooLarge: 413}
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
 VERSION = "0.1.0"
+GC_YOUNG_THRESHOLD = 10_000  # allocations before the youngest generation is collected (see lifespan)
 
 
 def _json(body: Any, status: int = 200, media_type: str = "application/json") -> Response:
@@ -132,6 +133,12 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         # What start-up built (the compiled library, models, value sets) lives as long as the
         # process: keep it out of the collector's way so each request's collections stay short.
         gc.freeze()
+        # A request's objects form no cycles (the engine's FHIR nodes hold no back-references)
+        # and are freed by reference counting when it ends; but parsing a body and reading a
+        # record allocate a few thousand containers at once, so at the default threshold (700)
+        # the youngest generation was collected once per request, traversing them all for
+        # nothing (~70 µs a request). At 10,000 it runs about once per hundred requests.
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         yield
         database.close()
 

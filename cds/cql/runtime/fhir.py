@@ -40,15 +40,19 @@ CALENDAR_UNITS = {
 
 
 class FhirNode:
-    """A FHIR resource or complex element: ``type_name`` (FHIR type, without ``FHIR.``),
-    ``data`` (its JSON object) and ``resource`` (the enclosing resource; a resource is its own)."""
+    """A FHIR resource or complex element: ``type_name`` (FHIR type, without ``FHIR.``) and
+    ``data`` (its JSON object).
 
-    __slots__ = ("type_name", "data", "resource", "_memo")
+    A node refers to nothing but its JSON and the values it has read (never to its parent or
+    its resource), so a request's nodes form no reference cycles: they are freed as soon as the
+    evaluation lets go of them, without waiting for the cyclic garbage collector (which, with
+    a back-reference per node, was traversing and promoting hundreds of them per request)."""
 
-    def __init__(self, type_name: str, data: dict[str, Any], resource: FhirNode | None = None) -> None:
+    __slots__ = ("type_name", "data", "_memo")
+
+    def __init__(self, type_name: str, data: dict[str, Any]) -> None:
         self.type_name = type_name.removeprefix("FHIR.")
         self.data = data
-        self.resource = resource if resource is not None else (self if "resourceType" in data else None)
         self._memo: dict[str, Any] | None = None  # element name -> value (read once per node)
 
     @classmethod
@@ -83,24 +87,23 @@ class FhirNode:
                 continue
             if is_list:
                 items = raw if isinstance(raw, list) else [raw]
-                return [read(item, self.resource) for item in items if item is not None]
-            return read(raw, self.resource)
+                return [read(item) for item in items if item is not None]
+            return read(raw)
         return [] if plan and plan[0][2] else None
 
     def primitive_element(self, name: str) -> Any:
         """The ``_name`` object of a primitive (its ``id`` and ``extension``), as an Element."""
         raw = self.data.get("_" + name)
         if isinstance(raw, list):
-            return [FhirNode("Element", item, self.resource) if item else None for item in raw]
-        return FhirNode("Element", raw, self.resource) if isinstance(raw, dict) else None
+            return [FhirNode("Element", item) if item else None for item in raw]
+        return FhirNode("Element", raw) if isinstance(raw, dict) else None
 
     def reference(self) -> str | None:
-        """``Type/id`` of the enclosing resource (for evidence), or None without an id."""
-        res = self.resource
-        if res is None:
+        """``Type/id`` of a resource (for evidence); None for an element or without an id."""
+        if "resourceType" not in self.data:
             return None
-        rid = res.data.get("id")
-        return f"{res.type_name}/{rid}" if isinstance(rid, str) else None
+        rid = self.data.get("id")
+        return f"{self.type_name}/{rid}" if isinstance(rid, str) else None
 
     def is_a(self, type_name: str) -> bool:
         """CQL ``is``: the node's type is ``type_name`` or derives from it."""
@@ -125,7 +128,7 @@ class FhirNode:
         return f"FhirNode({self.type_name}{', ' + ref if ref else ''})"
 
 
-Reader = Callable[[Any, "FhirNode | None"], Any]
+Reader = Callable[[Any], Any]
 
 
 @lru_cache(maxsize=4096)
@@ -146,7 +149,7 @@ def _reader(fhir_type: str) -> Reader:
     if fhir_type in system_types.FHIR_PRIMITIVE_TO_SYSTEM or fhir_type.startswith("System."):
         if fhir_model.system_type_of(fhir_type) == "System.String":
 
-            def string(raw: Any, _resource: FhirNode | None) -> Any:
+            def string(raw: Any) -> Any:
                 if type(raw) is str:
                     return raw
                 return primitive_to_system(fhir_type, raw)  # raises the typed error
@@ -155,26 +158,26 @@ def _reader(fhir_type: str) -> Reader:
         if fhir_model.system_type_of(fhir_type) in ("System.Date", "System.DateTime", "System.Time"):
             parse = _temporal_parser(fhir_type)
 
-            def date_or_time(raw: Any, _resource: FhirNode | None) -> Any:
+            def date_or_time(raw: Any) -> Any:
                 if type(raw) is str:
                     return parse(raw)
                 return primitive_to_system(fhir_type, raw)  # raises the typed error
 
             return date_or_time
-        return lambda raw, _resource: primitive_to_system(fhir_type, raw)
+        return lambda raw: primitive_to_system(fhir_type, raw)
     if fhir_type == "Resource" or fhir_type == "DomainResource":
 
-        def resource(raw: Any, _resource: FhirNode | None) -> Any:
+        def resource(raw: Any) -> Any:
             if not isinstance(raw, dict):
                 raise CqlRuntimeError(f"FHIR {fhir_type} value must be a JSON object, not {raw!r}")
             return FhirNode.of_resource(raw)
 
         return resource
 
-    def element(raw: Any, enclosing: FhirNode | None) -> Any:
+    def element(raw: Any) -> Any:
         if not isinstance(raw, dict):
             raise CqlRuntimeError(f"FHIR {fhir_type} value must be a JSON object, not {raw!r}")
-        return FhirNode(fhir_type, raw, enclosing)
+        return FhirNode(fhir_type, raw)
 
     return element
 

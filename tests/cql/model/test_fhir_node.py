@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 from typing import Any
 
@@ -47,11 +48,28 @@ def test_choice_reads_present_property_with_its_type() -> None:
     assert comp.type_name == "Observation.component" and comp.get("value") == "mixed"
 
 
-def test_evidence_reference_follows_elements() -> None:
-    code = node().get("code")
-    assert code.resource is not None and code.reference() == "Observation/chim-1"
+def test_evidence_reference_of_resources() -> None:
+    assert node().reference() == "Observation/chim-1"
+    assert node().get("code").reference() is None  # an element is not a resource
     contained = node().get("contained")[0]
     assert contained.type_name == "Patient" and contained.reference() == "Patient/p"
+
+
+def test_read_nodes_form_no_reference_cycles() -> None:
+    """A resource and everything read from it are freed by reference counting alone: the
+    cyclic collector finds nothing (with back-references it found every node of a request)."""
+    gc.collect()
+    gc.disable()
+    try:
+        n = node()
+        n.get("code").get("coding")[0].get("code")
+        n.get("component")[0].get("value")
+        n.get("contained")[0].get("id")
+        n.primitive_element("status").get("extension")
+        del n
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_primitive_extension() -> None:
