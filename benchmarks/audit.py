@@ -9,6 +9,10 @@ per row), while a second thread spins and once with no competition.
 A worker answers about 500 order-sign requests a second at most (``benchmarks.service``), one
 audit row each: the writer must store well above that while the loop is saturated.
 
+Then memory: the writer's batches vary in size, so each is a different multi-row statement; the
+process's resident memory is sampled over 300 batches of 150-300 rows (flat: the SQLite
+driver's statement cache, which kept each statement's bound responses, is off).
+
 Run: ``.venv/bin/python -m benchmarks.audit [SECONDS] [DATABASE_URL]`` (default 3 s per
 measurement, a temporary SQLite file).
 """
@@ -16,6 +20,8 @@ measurement, a temporary SQLite file).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import random
 import sys
 import tempfile
 import threading
@@ -27,7 +33,7 @@ from sqlalchemy import insert
 
 from cds.db import Database, audit
 
-BATCH = int(__import__("os").environ.get("BATCH", "200"))
+BATCH = 250  # rows gathered in one writer interval (0.5 s) at ~500 requests a second
 
 
 def _row(n: int) -> dict[str, Any]:
@@ -68,6 +74,24 @@ def _rate(write: Callable[[list[dict[str, Any]]], None], seconds: float, busy: b
     return written / (time.perf_counter() - start)
 
 
+def _rss_mib() -> int:
+    with open(f"/proc/{os.getpid()}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+def _memory(database: Database) -> list[int]:
+    sizes = random.Random(7)
+    samples = [_rss_mib()]
+    for n in range(300):
+        database._insert([_row(i) for i in range(sizes.randint(150, 300))])
+        if n % 60 == 59:
+            samples.append(_rss_mib())
+    return samples
+
+
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
     with tempfile.TemporaryDirectory() as folder:
@@ -86,6 +110,8 @@ def main() -> None:
                 ours = _rate(database._insert, seconds, busy)
                 plain = _rate(executemany, seconds, busy)
                 print(f"{label:>17}: writer {ours:8,.0f} rows/s   executemany {plain:8,.0f} rows/s")
+            samples = _memory(database)
+            print(f"resident memory over 300 batches of 150-300 rows (MiB): {samples}")
         finally:
             database.close()
             baseline.close()

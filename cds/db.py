@@ -101,7 +101,12 @@ class Database:
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        # SQLite: no prepared-statement cache in the driver. It keeps every cached statement
+        # with its last bound values, and the audit writer's multi-row INSERTs differ by their
+        # number of rows: up to 128 of them, each holding a batch of stored responses, grew a
+        # worker by ~180 MB (``benchmarks.audit`` reports it). Preparing anew costs microseconds.
+        options: dict[str, Any] = {"connect_args": {"cached_statements": 0}} if url.startswith("sqlite") else {}
+        self.engine: Engine = create_engine(url, pool_pre_ping=True, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
