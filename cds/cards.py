@@ -39,9 +39,9 @@ SUMMARY = {
 # Evidence rendering (compiled once): what it is, its values, its status, its date. Each is a
 # list of FHIRPath alternatives read in order (what a union would give, without evaluating the
 # alternatives after the first that answers); an alternative whose root element the resource
-# does not have is skipped without calling FHIRPath. A tuple is one alternative: its parts'
-# first values joined by a space, nothing when a part has none (FHIRPath's `a + ' ' + b`).
-# Choice elements are named by their JSON property (`valueQuantity`): the values of
+# does not have is skipped without calling FHIRPath. A `_Quantity` alternative reads Quantity
+# elements and shows the first as `value unit`, nothing when either is missing (FHIRPath's
+# `value.toString() + ' ' + unit`, in one FHIRPath call instead of two). Choice elements are named by their JSON property (`valueQuantity`): the values of
 # `value.ofType(Quantity)`, which fhirpathpy reads at about half the cost.
 _WHAT = [
     "code.text",
@@ -52,8 +52,19 @@ _WHAT = [
     "medicationCodeableConcept.coding.display",
     "questionnaire",
 ]
-_VALUE: list[str | tuple[str, ...]] = [
-    ("valueQuantity.value.toString()", "valueQuantity.unit"),  # joined by a space
+
+
+class _Quantity:
+    """An alternative whose FHIRPath ``expression`` gives Quantity elements (see above)."""
+
+    __slots__ = ("expression",)
+
+    def __init__(self, expression: str) -> None:
+        self.expression = expression
+
+
+_VALUE: list[str | _Quantity] = [
+    _Quantity("valueQuantity"),
     "valueCodeableConcept.coding.display",
     "valueCodeableConcept.text",
     "valueString",
@@ -84,19 +95,24 @@ class _Alternatives:
     A resource without them cannot answer (member access on JSON finds nothing), so FHIRPath is
     not called for it."""
 
-    def __init__(self, expressions: Sequence[str | tuple[str, ...]]) -> None:
-        parts = [(e,) if isinstance(e, str) else e for e in expressions]
-        self.paths = [(_needed_keys(p[0]), [compiled(x) for x in p]) for p in parts]
+    def __init__(self, expressions: Sequence[str | _Quantity]) -> None:
+        self.paths = [
+            (
+                _needed_keys(e if isinstance(e, str) else e.expression + ".value"),
+                (compiled(e), False) if isinstance(e, str) else (compiled(e.expression), True),
+            )
+            for e in expressions
+        ]
 
     def values(self, resource: dict[str, Any], limit: int) -> list[Any]:
         out: list[Any] = []
-        for (key, exact, members), paths in self.paths:
+        for (key, exact, members), alternative in self.paths:
             if key in resource:
                 if not _has_members(resource[key], members):
                     continue
             elif exact or not any(k.startswith(key) for k in resource):
                 continue
-            for value in _evaluate(paths, resource):
+            for value in _evaluate(alternative, resource):
                 if value not in out:
                     out.append(value)
                     if len(out) == limit:
@@ -108,11 +124,17 @@ class _Alternatives:
         return found[0] if found else None
 
 
-def _evaluate(paths: list[FhirPath], resource: dict[str, Any]) -> list[Any]:
-    if len(paths) == 1:
-        return paths[0](resource)
-    parts = [path.first(resource) for path in paths]
-    return [" ".join(str(p) for p in parts)] if all(p is not None for p in parts) else []
+def _evaluate(alternative: tuple[FhirPath, bool], resource: dict[str, Any]) -> list[Any]:
+    path, quantity = alternative
+    if not quantity:
+        return path(resource)
+    first = path.first(resource)
+    if not isinstance(first, dict):
+        return []
+    # fhirpathpy gives the Quantity's JSON with its value as FHIRPath reads it (a decimal as a
+    # Decimal): str() of it is what toString() gives.
+    value, unit = first.get("value"), first.get("unit")
+    return [f"{value} {unit}"] if value is not None and unit is not None else []
 
 
 def _needed_keys(expression: str) -> tuple[str, bool, tuple[str, ...]]:

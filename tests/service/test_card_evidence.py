@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cds import cards
+from cds.fhirpath import compiled
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "fhir-examples"
 
@@ -45,8 +46,8 @@ def _variants(resource: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _unskipped(alternatives: cards._Alternatives, resource: dict[str, Any], limit: int) -> list[Any]:
     out: list[Any] = []
-    for _needed, paths in alternatives.paths:
-        for value in cards._evaluate(paths, resource):
+    for _needed, alternative in alternatives.paths:
+        for value in cards._evaluate(alternative, resource):
             if value not in out:
                 out.append(value)
                 if len(out) == limit:
@@ -69,6 +70,24 @@ def test_there_are_cases() -> None:
 def test_skipping_changes_nothing(group: cards._Alternatives, limit: int) -> None:
     for resource in CASES:
         assert group.values(resource, limit) == _unskipped(group, resource, limit), resource
+
+
+def test_quantity_is_value_to_string_and_unit() -> None:
+    """One FHIRPath call for a Quantity shows what FHIRPath's ``value.toString() + ' ' + unit``
+    gives (two calls), on every resource of the examples, their variants and odd values."""
+    value, unit = compiled("valueQuantity.value.toString()"), compiled("valueQuantity.unit")
+    quantity = (compiled("valueQuantity"), True)
+    odd = [72, 72.0, 72.5, 1e-7, 10**20, 0.1, -3, 12.345678901234567, "72"]
+    resources = CASES + [
+        {"resourceType": "Observation", "valueQuantity": {"value": v, "unit": "%"}} for v in odd
+    ]
+    checked = 0
+    for resource in resources:
+        parts = [value.first(resource), unit.first(resource)]
+        expected = [" ".join(str(p) for p in parts)] if all(p is not None for p in parts) else []
+        assert cards._evaluate(quantity, resource) == expected, resource
+        checked += bool(expected)
+    assert checked > 50
 
 
 def test_needed_keys() -> None:
