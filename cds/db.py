@@ -83,7 +83,7 @@ replay = Table(
 
 # How long the writer gathers rows before one transaction. Each wake-up takes the interpreter
 # lock from the busy event loop and each transaction has its fixed cost: measured per row at
-# ~460 requests/s, the writer's CPU was 130-180 µs at 0.05 s and 70-75 µs at 0.5 s. Rows still
+# ~460-570 requests/s, the writer's CPU was 130-180 µs at 0.05 s and 70-110 µs at 0.5 s. Rows still
 # gathering when the process is killed outright are lost (a graceful stop writes them).
 AUDIT_INTERVAL_SECONDS = 0.5
 AUDIT_MAX_PENDING = 10000  # beyond this backlog, rows are written on the request path
