@@ -213,20 +213,20 @@ class OrderSignService:
         cards: list[dict[str, Any]] = []
         actions: list[dict[str, Any]] = []
         audit: list[dict[str, Any]] = []
-        for d in decisions:
+        for d, key in zip(decisions, _id_keys([d.order_ref for d in decisions]), strict=True):
             assert d.outcome is not None
             entry: dict[str, Any] = {"order": d.order_ref, "outcome": d.outcome}
             if want_cards:
                 cards.append(
                     card_builder.card(
                         d,
-                        uuid=self._ids(request, now, d.order_ref, "card"),
+                        uuid=self._ids(request, now, key, "card"),
                         plan_name=self.config.plan_name,
                         policy_url=self.config.policy_url,
                     )
                 )
             if want_actions and coverage is not None:
-                assertion = self._ids(request, now, d.order_ref, coverage)
+                assertion = self._ids(request, now, key, coverage)
                 extension = ci.coverage_extension(
                     outcome=d.outcome,
                     version=request.requested_version,
@@ -277,14 +277,14 @@ class OrderSignService:
             if out_of_time
             else f"The patient's record could not be read from the EHR's FHIR server: {why}."
         )
-        for order in orders:
-            ref = f"ServiceRequest/{order.get('id')}"
+        refs = [f"ServiceRequest/{order.get('id')}" for order in orders]
+        for order, ref, key in zip(orders, refs, _id_keys(refs), strict=True):
             entry: dict[str, Any] = {"order": ref, "outcome": "indeterminate"}
             if config.get(CARD_TYPE, True) is not False:
                 cards.append(
                     card_builder.technical_card(
                         order,
-                        uuid=self._ids(request, now, ref, "card"),
+                        uuid=self._ids(request, now, key, "card"),
                         plan_name=self.config.plan_name,
                         policy_url=self.config.policy_url,
                         why=why,
@@ -292,7 +292,7 @@ class OrderSignService:
                     )
                 )
             if config.get("coverage-info", True) is not False and coverage is not None:
-                assertion = self._ids(request, now, ref, coverage)
+                assertion = self._ids(request, now, key, coverage)
                 extension = ci.coverage_extension(
                     outcome="technical",
                     version=request.requested_version,
@@ -313,6 +313,19 @@ class OrderSignService:
         if actions:
             body["systemActions"] = actions
         return OrderSignResult(body, audit)
+
+
+def _id_keys(refs: list[str]) -> list[str]:
+    """What each order's card uuid and coverage-assertion-id are derived from: its reference, and
+    for a reference already met in this request (two draft orders with one id, or orders
+    without ids) also its occurrence, ``ServiceRequest/x#2``, so that every card and assertion
+    of a response has its own id."""
+    seen: dict[str, int] = {}
+    keys = []
+    for ref in refs:
+        seen[ref] = seen.get(ref, 0) + 1
+        keys.append(ref if seen[ref] == 1 else f"{ref}#{seen[ref]}")
+    return keys
 
 
 def uuid5_text(name: str) -> str:

@@ -96,3 +96,26 @@ def test_a_malformed_order_is_named_in_the_draft_orders(service: OrderSignServic
     with pytest.raises(InvalidRequest) as err:
         _handle(service, _request([bad]))
     assert err.value.where.startswith("context.draftOrders")
+
+
+def _ids(result: OrderSignResult) -> tuple[list[str], list[str]]:
+    cards = [c["uuid"] for c in result.body["cards"]]
+    assertions = [o["coverage_assertion_id"] for o in result.orders]
+    return cards, assertions
+
+
+@pytest.mark.parametrize("timed_out", [False, True], ids=["decided", "out-of-time"])
+def test_orders_sharing_an_id_get_their_own_card_and_assertion_ids(
+    service: OrderSignService, timed_out: bool
+) -> None:
+    """Two draft orders with one id (or none) are answered each with its own ids; the first
+    keeps the ids it has when it is alone."""
+    deadline = Deadline(0.0, start=0.0) if timed_out else None
+    alone = _ids(_handle(service, _request([DLI]), deadline))
+    twice = _ids(_handle(service, _request([DLI, DLI, DLI]), deadline))
+    for ids, first in zip(twice, alone, strict=True):
+        assert len(ids) == 3 and len(set(ids)) == 3
+        assert ids[0] == first[0]
+    no_id = {k: v for k, v in DLI.items() if k != "id"}
+    cards, assertions = _ids(_handle(service, _request([no_id, no_id]), deadline))
+    assert len(set(cards)) == 2 and len(set(assertions)) == 2
