@@ -120,7 +120,9 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
 
         class _DbReplay:
             async def remember(self, key: str, expires_at: float) -> bool:
-                return database.remember_jti(key, expires_at, time.time())
+                # A database write (a network round trip on PostgreSQL): off the event loop, so
+                # the worker's other requests go on meanwhile.
+                return await asyncio.to_thread(database.remember_jti, key, expires_at, time.time())
 
         async def jwks(url: str) -> Any:
             return await fetch_json(url, settings.fhir_timeout_seconds)

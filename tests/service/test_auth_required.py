@@ -3,12 +3,14 @@ preflight needs no token."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -55,6 +57,20 @@ def test_valid_token_gets_in_and_replay_does_not(secured: Client) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     assert secured.post("/cds-services/dli-order-sign", json=REQUEST, headers=headers).status_code == 200
     assert secured.post("/cds-services/dli-order-sign", json=REQUEST, headers=headers).status_code == 401
+
+
+def test_a_token_sent_twice_at_once_gets_in_once(secured: Client) -> None:
+    """The replay check runs off the event loop: requests with one token arriving together
+    still let exactly one in."""
+    headers = {"Authorization": f"Bearer {_token(f'{BASE}/cds-services/dli-order-sign')}"}
+
+    async def both() -> list[int]:
+        transport = httpx.ASGITransport(app=secured.app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            calls = [client.post("/cds-services/dli-order-sign", json=REQUEST, headers=headers) for _ in range(4)]
+            return sorted(r.status_code for r in await asyncio.gather(*calls))
+
+    assert asyncio.run(both()) == [200, 401, 401, 401]
 
 
 def test_audience_is_the_endpoint(secured: Client) -> None:
