@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from benchmarks.soak import _rss_kib
 from cds.db import Database, audit
 
 BATCH = 250  # rows gathered in one writer interval (0.5 s) at ~500 requests a second
@@ -74,21 +75,13 @@ def _rate(write: Callable[[list[dict[str, Any]]], None], seconds: float, busy: b
     return written / (time.perf_counter() - start)
 
 
-def _rss_mib() -> int:
-    with open(f"/proc/{os.getpid()}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) // 1024
-    return 0
-
-
 def _memory(database: Database) -> list[int]:
     sizes = random.Random(7)
-    samples = [_rss_mib()]
+    samples = [_rss_kib(os.getpid()) // 1024]
     for n in range(300):
         database._insert([_row(i) for i in range(sizes.randint(150, 300))])
         if n % 60 == 59:
-            samples.append(_rss_mib())
+            samples.append(_rss_kib(os.getpid()) // 1024)
     return samples
 
 

@@ -41,8 +41,9 @@ SUMMARY = {
 # alternatives after the first that answers); an alternative whose root element the resource
 # does not have is skipped without calling FHIRPath. A `_Quantity` alternative reads Quantity
 # elements and shows the first as `value unit`, nothing when either is missing (FHIRPath's
-# `value.toString() + ' ' + unit`, in one FHIRPath call instead of two). Choice elements are named by their JSON property (`valueQuantity`): the values of
-# `value.ofType(Quantity)`, which fhirpathpy reads at about half the cost.
+# `value.toString() + ' ' + unit`, in one FHIRPath call instead of two). Choice elements are
+# named by their JSON property (`valueQuantity`): the values of `value.ofType(Quantity)`, which
+# fhirpathpy reads at about half the cost.
 _WHAT = [
     "code.text",
     "code.coding.display",
@@ -96,13 +97,12 @@ class _Alternatives:
     not called for it."""
 
     def __init__(self, expressions: Sequence[str | _Quantity]) -> None:
-        self.paths = [
-            (
-                _needed_keys(e if isinstance(e, str) else e.expression + ".value"),
-                (compiled(e), False) if isinstance(e, str) else (compiled(e.expression), True),
-            )
-            for e in expressions
-        ]
+        self.paths: list[tuple[tuple[str, bool, tuple[str, ...]], tuple[FhirPath, bool]]] = []
+        for e in expressions:
+            quantity = isinstance(e, _Quantity)
+            expression = e.expression if isinstance(e, _Quantity) else e
+            needed = _needed_keys(expression + ".value" if quantity else expression)  # a value to show
+            self.paths.append((needed, (compiled(expression), quantity)))
 
     def values(self, resource: dict[str, Any], limit: int) -> list[Any]:
         out: list[Any] = []
