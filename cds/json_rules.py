@@ -1,5 +1,6 @@
 """The CDS Hooks JSON rule: no ``null`` and no empty string, array or object anywhere in a
-response (except the top-level ``{"cards": []}``)."""
+response (except the top-level ``"cards": []`` and, when the body carries it, ``"systemActions": []``,
+which order-sign answers always hold)."""
 
 from __future__ import annotations
 
@@ -29,4 +30,6 @@ def cds_response(body: dict[str, Any]) -> dict[str, Any]:
     if cleaned is _EMPTY:
         cleaned = {}
     cleaned.setdefault("cards", [])
+    if isinstance(body.get("systemActions"), list):
+        cleaned.setdefault("systemActions", [])
     return cleaned  # type: ignore[no-any-return]

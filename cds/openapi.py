@@ -177,7 +177,6 @@ SCHEMAS: dict[str, Any] = {
             },
             "systemActions": {
                 "type": "array",
-                "minItems": 1,
                 "items": {
                     "type": "object",
                     "required": ["type", "description"],

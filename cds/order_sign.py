@@ -77,7 +77,7 @@ class OrderSignService:
             )
         in_scope = self._scope(orders, now, questionnaire_url)  # before anything is fetched
         if not in_scope:
-            return OrderSignResult({"cards": []})
+            return OrderSignResult({"cards": [], "systemActions": []})
         try:
             record = await self._record(request, state, deadline)
         except FhirServerError as exc:
@@ -114,7 +114,7 @@ class OrderSignService:
         except Exception as exc:  # a record the engine cannot read matters only to orders in scope
             in_scope = self._scope(orders, now, questionnaire_url)
             if not in_scope:
-                return OrderSignResult({"cards": []})
+                return OrderSignResult({"cards": [], "systemActions": []})
             raise _data_error(exc, [*in_scope, *record], "prefetch") from None
         try:
             chosen = [(o, ctx) for o, ctx in zip(orders, contexts, strict=True) if engine.in_scope(ctx)]
@@ -123,12 +123,12 @@ class OrderSignService:
             return (
                 self._out_of_time(request, in_scope, now, questionnaire_url, record)
                 if in_scope
-                else OrderSignResult({"cards": []})
+                else OrderSignResult({"cards": [], "systemActions": []})
             )
         except Exception as exc:
             raise _data_error(exc, orders, "context.draftOrders") from None
         if not chosen:
-            return OrderSignResult({"cards": []})
+            return OrderSignResult({"cards": [], "systemActions": []})
         return self._decided(request, chosen, record, now, questionnaire_url)
 
     def _decided(
@@ -248,9 +248,7 @@ class OrderSignService:
             log.info("hook %s: %s -> %s", request.hookInstance, d.order_ref, d.outcome)
         if isinstance(max_cards, int) and not isinstance(max_cards, bool) and max_cards >= 0:
             cards = cards[:max_cards]
-        body: dict[str, Any] = {"cards": cards}
-        if actions:
-            body["systemActions"] = actions
+        body: dict[str, Any] = {"cards": cards, "systemActions": actions}  # both always present
         return OrderSignResult(body, audit)
 
     def _technical(
@@ -309,9 +307,7 @@ class OrderSignService:
                 )
                 entry["coverage_assertion_id"] = assertion
             audit.append(entry)
-        body: dict[str, Any] = {"cards": cards}
-        if actions:
-            body["systemActions"] = actions
+        body: dict[str, Any] = {"cards": cards, "systemActions": actions}  # both always present
         return OrderSignResult(body, audit)
 
 

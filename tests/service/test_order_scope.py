@@ -65,7 +65,7 @@ def test_only_the_order_in_scope_is_answered(service: OrderSignService) -> None:
 
 def test_an_unreadable_record_does_not_matter_to_orders_out_of_scope(service: OrderSignService) -> None:
     raw = _request([ECHO], second_patient=True)
-    assert _handle(service, raw).body == {"cards": []}
+    assert _handle(service, raw).body == {"cards": [], "systemActions": []}
 
 
 def test_an_unreadable_record_is_a_bad_request_for_an_order_in_scope(service: OrderSignService) -> None:
@@ -88,7 +88,10 @@ def test_out_of_time_answers_the_orders_in_scope_alone(service: OrderSignService
 
 
 def test_orders_out_of_scope_are_not_answered_when_time_has_run_out(service: OrderSignService) -> None:
-    assert _handle(service, _request([ECHO]), deadline=Deadline(0.0, start=0.0)).body == {"cards": []}
+    assert _handle(service, _request([ECHO]), deadline=Deadline(0.0, start=0.0)).body == {
+        "cards": [],
+        "systemActions": [],
+    }
 
 
 def test_a_malformed_order_is_named_in_the_draft_orders(service: OrderSignService) -> None:

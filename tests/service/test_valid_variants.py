@@ -98,7 +98,7 @@ def _json_rule(value: Any, top: bool = True) -> None:
     assert value is not None and value != "" and (value != [] or top) and value != {}
     if isinstance(value, dict):
         for key, item in value.items():
-            _json_rule(item, top=top and key == "cards")
+            _json_rule(item, top=top and key in ("cards", "systemActions"))
     elif isinstance(value, list):
         for item in value:
             _json_rule(item, top=False)
