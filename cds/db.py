@@ -2,7 +2,8 @@
 
 The only module that imports SQLAlchemy. SQLite (embedded default, WAL) or PostgreSQL through a
 URL; several workers or hosts share one PostgreSQL. Audit rows are written by a background
-thread in batches so that the request path does not wait for the disk.
+thread in batches so that the request path does not wait for the disk; a failed batch is retried
+with backoff (``audit_waiting`` says how many rows wait), not dropped.
 
 The writer inserts a batch as multi-row ``INSERT … VALUES`` statements (SQLAlchemy's
 "insertmanyvalues", turned on for inserts without RETURNING too), not as the driver's
@@ -86,6 +87,8 @@ replay = Table(
 # ~460-570 requests/s, the writer's CPU was 130-180 µs at 0.05 s and 70-110 µs at 0.5 s. Rows still
 # gathering when the process is killed outright are lost (a graceful stop writes them).
 AUDIT_INTERVAL_SECONDS = 0.5
+AUDIT_RETRY_SECONDS = 0.1  # first wait after a failed write; doubles per failure
+AUDIT_RETRY_MAX_SECONDS = 5.0
 AUDIT_MAX_PENDING = 10000  # beyond this backlog, rows are written on the request path
 AUDIT_COLUMNS = tuple(c.name for c in audit.columns if c.name != "id")
 
@@ -159,12 +162,14 @@ class Database:
         number = next(self._numbers)
         if len(self._pending) >= AUDIT_MAX_PENDING:
             log.error("audit backlog full: writing synchronously")
-            self._insert([entry])
+            if not self._insert([entry]):
+                self._pending.append(entry)  # the writer retries it
         else:
             self._pending.append(entry)
         self._queued = max(self._queued, number)
 
-    def _insert(self, batch: list[dict[str, Any]]) -> None:
+    def _insert(self, batch: list[dict[str, Any]]) -> bool:
+        """Write ``batch`` in one transaction; False (nothing counted written) if it failed."""
         # Every row carries every column (absent ones as NULL): a many-row insert binds the
         # columns of its first row.
         rows = [{name: entry.get(name) for name in AUDIT_COLUMNS} for entry in batch]
@@ -172,14 +177,22 @@ class Database:
             with self.engine.begin() as conn:
                 conn.execute(insert(audit), rows)
         except Exception:  # the writer must survive a database hiccup
-            log.exception("could not write %d audit rows", len(batch))
+            log.exception(
+                "could not write %d audit rows (%d waiting)", len(batch), len(self._pending) + len(batch)
+            )
+            return False
         with self._done:
             self._written += len(batch)
             self._done.notify_all()
+        return True
 
     def _write_audit(self) -> None:
         # Wakes every AUDIT_INTERVAL_SECONDS (or when flushed) and writes what has gathered in
         # one insert: far less interpreter time taken from the requests than a row at a time.
+        # A failed batch goes back to the front of the queue and is retried with exponential
+        # backoff (AUDIT_RETRY_SECONDS doubling up to AUDIT_RETRY_MAX_SECONDS), so a database
+        # restart delays the rows instead of dropping them.
+        backoff = AUDIT_RETRY_SECONDS
         while True:
             self._wake.wait(AUDIT_INTERVAL_SECONDS)
             self._wake.clear()
@@ -187,9 +200,24 @@ class Database:
                 batch: list[dict[str, Any]] = []
                 while self._pending and len(batch) < 500:
                     batch.append(self._pending.popleft())
-                self._insert(batch)
+                if self._insert(batch):
+                    backoff = AUDIT_RETRY_SECONDS
+                    continue
+                self._pending.extendleft(reversed(batch))
+                if self._closing.is_set():
+                    log.error(
+                        "closing with the database unreachable: %d audit rows not written", len(self._pending)
+                    )
+                    return
+                self._closing.wait(backoff)
+                backoff = min(backoff * 2, AUDIT_RETRY_MAX_SECONDS)
             if self._closing.is_set() and not self._pending:
                 return
+
+    @property
+    def audit_waiting(self) -> int:
+        """Audit rows handed over but not yet written (for health reports and logs)."""
+        return len(self._pending)
 
     def flush(self) -> None:
         """Return once every row handed over so far is written."""

@@ -125,3 +125,51 @@ def test_close_writes_the_rows_still_gathering(database: Database) -> None:
         assert [r["patient_id"] for r in reopened.audit_rows()] == ["p-closing"]
     finally:
         reopened.close()
+
+
+def test_audit_batch_survives_a_database_outage(database: Database) -> None:
+    """A failed audit write is retried with backoff, not dropped: rows handed over while the
+    database refuses them are written once it accepts them again, each exactly once."""
+    import threading
+
+    from sqlalchemy import event
+
+    down = threading.Event()
+    down.set()
+    refused = threading.Semaphore(0)
+
+    def refuse(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if down.is_set() and statement.lstrip().upper().startswith("INSERT INTO AUDIT"):
+            refused.release()
+            raise RuntimeError("database unreachable (test)")
+
+    event.listen(database.engine, "before_cursor_execute", refuse)
+    try:
+        patients = [f"p-outage-{i}" for i in range(3)]
+        for patient in patients:
+            database.audit(
+                {
+                    "at": dt.datetime.now(dt.UTC),
+                    "service": "s",
+                    "endpoint": "order-sign",
+                    "patient_id": patient,
+                    "status": 200,
+                    "latency_ms": 1.0,
+                }
+            )
+        database._wake.set()
+        for _ in range(2):  # the first attempt and at least one retry were refused
+            assert refused.acquire(timeout=10)
+        # The refused batch goes back to the queue before the writer's backoff wait.
+        pause = threading.Event()
+        for _ in range(500):
+            if database.audit_waiting == len(patients):
+                break
+            pause.wait(0.01)
+        assert database.audit_waiting == len(patients)
+        down.clear()
+        rows = database.audit_rows(limit=100)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", refuse)
+    assert sorted(r["patient_id"] for r in rows) == patients
+    assert database.audit_waiting == 0
