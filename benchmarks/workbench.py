@@ -27,7 +27,7 @@ async def main(repeats: int) -> None:
         settings = Settings(database_url=f"sqlite:///{tmp}/bench.sqlite3", workbench=True)
         app = create_app(settings)
         names = sorted(p.name for p in EXAMPLES.iterdir() if (p / "request.json").is_file())
-        paths = ["/workbench", "/workbench/activity"] + [f"/workbench/examples/{n}" for n in names]
+        paths = ["/workbench/", "/workbench/activity"] + [f"/workbench/examples/{n}" for n in names]
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
             worst = 0.0

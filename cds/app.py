@@ -261,8 +261,10 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     app.add_route(SERVICE_PATH, order_sign, methods=["POST"])
 
     if settings.workbench_enabled:
-        app.include_router(
-            workbench_routes(service, database, settings.examples_dir, lambda r: canonical(base_url(r)))
+        # Mounted (not included): HTML pages outside the OpenAPI document.
+        app.mount(
+            "/workbench",
+            workbench_routes(service, database, settings.examples_dir, lambda r: canonical(base_url(r))),
         )
 
     @app.post(f"{SERVICE_PATH}/feedback")

@@ -20,7 +20,7 @@ def page(title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{text(title)} - dli-cds workbench</title><style>{STYLE}</style></head>"
-        f'<body><nav><a href="/workbench">Examples</a> | <a href="/workbench/activity">Activity</a></nav>'
+        f'<body><nav><a href="/workbench/">Examples</a> | <a href="/workbench/activity">Activity</a></nav>'
         f"<main><h1>{text(title)}</h1>{body}</main></body></html>"
     )
 

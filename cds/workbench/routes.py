@@ -34,10 +34,10 @@ def workbench_routes(
     examples_dir: Path,
     questionnaire_url: Callable[[Request], str],
 ) -> APIRouter:
-    router = APIRouter(prefix="/workbench", include_in_schema=False)
+    router = APIRouter(include_in_schema=False)  # mounted at /workbench
     examples = _examples(examples_dir)
 
-    @router.get("", response_class=HTMLResponse)
+    @router.get("/", response_class=HTMLResponse)
     async def index() -> HTMLResponse:
         rows = []
         for name, folder in examples.items():

@@ -32,7 +32,7 @@ def client_factory(tmp_path: Path) -> Iterator[Callable[..., Client]]:
         app.state.database.close()
 
 
-@pytest.mark.parametrize("path", ["/workbench", "/workbench/activity", f"/workbench/examples/{CASES[0]}"])
+@pytest.mark.parametrize("path", ["/workbench/", "/workbench/activity", f"/workbench/examples/{CASES[0]}"])
 @pytest.mark.parametrize("overrides", [{"workbench": False}, {"auth_mode": "required"}])
 def test_absent_when_disabled(client_factory: Any, path: str, overrides: dict[str, Any]) -> None:
     response = client_factory(**overrides).get(path)
@@ -40,7 +40,7 @@ def test_absent_when_disabled(client_factory: Any, path: str, overrides: dict[st
 
 
 def test_index_lists_every_example(client: Client) -> None:
-    page = client.get("/workbench")
+    page = client.get("/workbench/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     for name in CASES:
         assert f'href="/workbench/examples/{name}"' in page.text
