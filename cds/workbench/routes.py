@@ -25,6 +25,8 @@ ACTIVITY_COLUMNS = ["at", "endpoint", "patient_id", "orders", "status", "latency
 
 
 def _examples(folder: Path) -> dict[str, Path]:
+    if not folder.is_dir():  # an installed service without the repository's examples
+        return {}
     return {p.name: p for p in sorted(folder.iterdir()) if (p / "request.json").is_file()}
 
 
