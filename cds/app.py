@@ -51,6 +51,7 @@ from cds.limits import (
 from cds.order_sign import OrderSignService, ServiceConfig
 from cds.questionnaire import QuestionnaireStore, canonical
 from cds.settings import Settings, get_settings
+from cds.workbench import workbench_routes
 
 log = logging.getLogger("cds")
 Clock = Callable[[], dt.datetime]
@@ -258,6 +259,13 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     # parameter and dependency machinery would only cost time on the hottest path (about 3 %
     # of an order-sign call, measured in process). Middleware and error handlers apply alike.
     app.add_route(SERVICE_PATH, order_sign, methods=["POST"])
+
+    if settings.workbench_enabled:
+        # Mounted (not included): HTML pages outside the OpenAPI document.
+        app.mount(
+            "/workbench",
+            workbench_routes(service, database, settings.examples_dir, lambda r: canonical(base_url(r))),
+        )
 
     @app.post(f"{SERVICE_PATH}/feedback")
     async def feedback(request: Request) -> Response:

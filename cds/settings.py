@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     # "jwks": {...} | null, "jwks_url": "..." | null, "tenants": []}}
     auth_issuers: dict[str, dict[str, object]] = Field(default_factory=dict)
     log_level: str = "info"
+    # The policy workbench (/workbench): None means on in the quick start (auth off), off when
+    # authentication is required; true/false force it.
+    workbench: bool | None = None
+    examples_dir: Path = ROOT / "fhir-examples"
+
+    @property
+    def workbench_enabled(self) -> bool:
+        return self.workbench if self.workbench is not None else self.auth_mode != "required"
 
 
 @lru_cache
