@@ -77,7 +77,11 @@ def build_table(xml_path: Path) -> dict[str, Any]:
         tag = info.tag.removeprefix(_NS)
         if tag == "conversionInfo":
             conversions.append(
-                [_bare(info.get("fromType") or ""), _bare(info.get("toType") or ""), info.get("functionName") or ""]
+                [
+                    _bare(info.get("fromType") or ""),
+                    _bare(info.get("toType") or ""),
+                    info.get("functionName") or "",
+                ]
             )
             continue
         if tag != "typeInfo":

@@ -16,14 +16,18 @@ XML = Path(
 
 
 def _generator() -> object:
-    spec = importlib.util.spec_from_file_location("generate_fhir_model", ROOT / "scripts" / "generate_fhir_model.py")
+    spec = importlib.util.spec_from_file_location(
+        "generate_fhir_model", ROOT / "scripts" / "generate_fhir_model.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-@pytest.mark.skipif(not XML.is_file(), reason=f"model info XML not found at {XML} (set DLI_CDS_FHIR_MODELINFO)")
+@pytest.mark.skipif(
+    not XML.is_file(), reason=f"model info XML not found at {XML} (set DLI_CDS_FHIR_MODELINFO)"
+)
 def test_packaged_table_matches_the_xml() -> None:
     generator = _generator()
     packaged = (ROOT / "cds" / "cql" / "model" / "fhir-modelinfo-4.0.1.json").read_text(encoding="utf-8")
