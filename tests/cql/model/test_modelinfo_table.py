@@ -44,3 +44,11 @@ def test_table_has_bound_code_types_choices_and_primary_code_paths() -> None:
     assert (base, code_path, retrievable) == ("DomainResource", "code", True)
     assert "Quantity" in elements["value"][0] and elements["value"][1] is False
     assert elements["component"] == ["Observation.Component", True]
+
+
+def test_bound_code_types_of_the_model_info_are_known_types() -> None:
+    from cds.cql.model import fhir_model
+
+    assert fhir_model.is_fhir_type("TestScriptRequestMethodCode")
+    assert fhir_model.is_fhir_type("FHIR.SortDirection")
+    assert not fhir_model.is_fhir_type("strandType")  # a FHIR 4.0.0 model info name, not 4.0.1
