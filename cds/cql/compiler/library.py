@@ -118,8 +118,6 @@ class LibraryCompiler:
             )
             if terminology is not None and not terminology.has_valueset(vs.url, vs.version):
                 self._error(vs, f"value set {vs.name!r} ({vs.url}) is not available in the terminology")
-            elif terminology is None:
-                self._error(vs, f"value set {vs.name!r} needs a terminology provider")
             self.out.valuesets[vs.name] = ref
         for code in lib.codes:
             cs_ref = self.out.codesystems.get(code.system)

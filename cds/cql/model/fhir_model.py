@@ -144,10 +144,18 @@ def is_primitive_type(type_name: str) -> bool:
 
 
 def is_fhir_type(type_name: str) -> bool:
-    """A FHIR type or a backbone element path the model knows."""
+    """A FHIR type or a backbone element path the model knows, or any type the FHIR model info
+    declares (its bound-code types such as ``TestScriptRequestMethodCode``)."""
     name = _bare(type_name)
     model = _model()
-    return name in model.types or name in model.backbones
+    return name in model.types or name in model.backbones or name in _modelinfo_types()
+
+
+@lru_cache(maxsize=1)
+def _modelinfo_types() -> frozenset[str]:
+    """The type names of the packaged model info table (``modelinfo.py``)."""
+    table = json.loads((Path(__file__).parent / "fhir-modelinfo-4.0.1.json").read_text(encoding="utf-8"))
+    return frozenset(table["types"])
 
 
 def parent_type(type_name: str) -> str | None:

@@ -176,7 +176,9 @@ IMPLICIT_CONVERSIONS: dict[str, tuple[str, str]] = {
     **{f"FHIR.{t}": (s, _PRIMITIVE_FUNCTIONS[s]) for t, s in FHIR_PRIMITIVE_TO_SYSTEM.items()},
 }
 
-_NATIVE = {("FHIRHelpers", "4.0.1"): FHIRHELPERS}
+# FHIRHelpers 4.0.0 (which the Da Vinci libraries include) names FHIR 4.0.0 model-info types that the
+# 4.0.1 model lacks: the native 4.0.1 stands in for it. TODO: report this as a load warning.
+_NATIVE = {("FHIRHelpers", "4.0.1"): FHIRHELPERS, ("FHIRHelpers", "4.0.0"): FHIRHELPERS}
 
 
 def native_library(name: str, version: str | None) -> NativeLibrary | None:

@@ -98,3 +98,27 @@ def test_check_project_library() -> None:
     lib = ROOT / "cql" / "DLIMedicalNecessity.cql"
     status = cli.main(["cql", "check", str(lib), "--valuesets", str(ROOT / "cql" / "valuesets")])
     assert status == cli.EXIT_OK
+
+
+_VALUESET_LIBRARY = """library VS
+using FHIR version '4.0.1'
+valueset "X": 'http://example.org/vs'
+context Patient
+define "Has": exists [Condition: "X"]
+"""
+
+
+def test_check_needs_no_terminology_and_run_fails_closed_without_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lib = tmp_path / "VS.cql"
+    lib.write_text(_VALUESET_LIBRARY, encoding="utf-8")
+    assert cli.main(["cql", "check", str(lib)]) == cli.EXIT_OK
+    bundle = tmp_path / "b.json"
+    condition = {"resourceType": "Condition", "id": "c", "subject": {"reference": "Patient/p"},
+                 "code": {"coding": [{"system": "s", "code": "1"}]}}  # fmt: skip
+    entries = [{"resource": {"resourceType": "Patient", "id": "p"}}, {"resource": condition}]
+    bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}), "utf-8")
+    assert cli.main(["cql", "run", str(lib), "--data", str(bundle)]) == cli.EXIT_CQL_ERROR
+    err = capsys.readouterr().err
+    assert "without a terminology" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
