@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from cds.errors import InvalidRequest
 from cds.fhirpath import FhirPathError, compiled
-from cds.hooks import OrderSignRequest
+from cds.hooks import HookRequest
 
 _TOKEN = re.compile(r"\{\{\s*(.+?)\s*\}\}")
 
@@ -28,7 +28,7 @@ class PrefetchState:
     satisfied: set[str] = field(default_factory=set)
 
 
-def render(template: str, request: OrderSignRequest, variables: dict[str, Any] | None = None) -> str | None:
+def render(template: str, request: HookRequest, variables: dict[str, Any] | None = None) -> str | None:
     """The query of a template for this request, or None when a token has no value."""
     context = request.context.model_dump()
     root = {"context": context}
@@ -101,7 +101,7 @@ def resources_of(value: Any) -> list[dict[str, Any]]:
     return []
 
 
-def check_shapes(request: OrderSignRequest, templates: dict[str, str]) -> None:
+def check_shapes(request: HookRequest, templates: dict[str, str]) -> None:
     """Every value sent under one of our keys is null or a FHIR resource (a Bundle, a single
     resource or an OperationOutcome); anything else is a bad request, even when no order turns
     out to need the record. Values of unknown keys are not ours to judge."""
@@ -113,7 +113,7 @@ def check_shapes(request: OrderSignRequest, templates: dict[str, str]) -> None:
                 )
 
 
-def read_prefetch(request: OrderSignRequest, templates: dict[str, str]) -> PrefetchState:
+def read_prefetch(request: HookRequest, templates: dict[str, str]) -> PrefetchState:
     state = PrefetchState()
     sent = request.prefetch or {}
     for key, value in sent.items():
