@@ -101,16 +101,6 @@ def test_included_cql_library(tmp_path: Path) -> None:
         load_library(text)
 
 
-def test_project_library_loads_fast() -> None:
-    import time
-
-    terminology = FolderTerminology(ROOT / "cql" / "valuesets")
-    load_library(ROOT / "cql" / "DLIMedicalNecessity.cql", terminology=terminology)
-    start = time.perf_counter()
-    load_library(ROOT / "cql" / "DLIMedicalNecessity.cql", terminology=terminology)
-    assert time.perf_counter() - start < 0.2
-
-
 def test_parameter_values() -> None:
     node = parameter_value(ORDER)
     assert isinstance(node, FhirNode) and node.reference() == "ServiceRequest/sr1"
