@@ -116,9 +116,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _trace(engine: Any, request: Any, now: dt.datetime, questionnaire_url: str) -> None:
+    from cds.decision_core import merge
     from cds.discovery import PREFETCH
     from cds.order_sign import OrderSignService  # noqa: F401  (documentation: same flow as the service)
-    from cds.prefetch import merge, read_prefetch
+    from cds.prefetch import read_prefetch
 
     orders = [o for o in request.orders if o.get("resourceType") == "ServiceRequest"]
     record = merge(read_prefetch(request, PREFETCH).resources)

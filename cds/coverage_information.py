@@ -98,3 +98,14 @@ def _coverage_of(extension: dict[str, Any]) -> str | None:
             ref = sub.get("valueReference") or {}
             return ref.get("reference") if isinstance(ref, dict) else None
     return None
+
+
+DOCUMENTATION_REQUESTS = frozenset({"doc-needed", "doc-purpose", "questionnaire"})
+
+
+def without_documentation_requests(extension: dict[str, Any]) -> dict[str, Any]:
+    """The extension for a CRD secondary hook (order-select): hook-19 forbids asking there for
+    clinical or administrative documentation, so ``doc-needed`` goes, and with it what only
+    documentation requests carry (``doc-purpose``, ``questionnaire``: invariant q1)."""
+    kept = [e for e in extension["extension"] if e.get("url") not in DOCUMENTATION_REQUESTS]
+    return {**extension, "extension": kept}

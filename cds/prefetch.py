@@ -132,18 +132,3 @@ def read_prefetch(request: OrderSignRequest, templates: dict[str, str]) -> Prefe
         if query is not None:
             state.missing[key] = query
     return state
-
-
-def merge(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Resources without duplicates (by type and id; resources without id are kept)."""
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for resource in resources:
-        rid = resource.get("id")
-        if isinstance(rid, str):
-            key = (resource["resourceType"], rid)
-            if key in seen:
-                continue
-            seen.add(key)
-        out.append(resource)
-    return out

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from cds.order_sign import NAMESPACE, uuid5_text
+from cds.decision_core import NAMESPACE, uuid5_text
 
 
 @pytest.mark.parametrize("name", ["", "h|2026-11-24T10:00:00+00:00|ServiceRequest/dli-1|card", "é ✓ " * 40])

@@ -95,19 +95,31 @@ def test_the_engine_stops_at_a_passed_deadline(service: OrderSignService) -> Non
         service.engine.evaluate(order, [order], [], NOW, "http://q", deadline=time.monotonic() - 1)
 
 
+class _CoverageServer(FhirClient):
+    """A FHIR server that answers every query with the patient's Coverage, at once."""
+
+    def __init__(self, coverage: dict[str, Any]) -> None:
+        super().__init__(1.0, 2)
+        self.coverage = coverage
+
+    async def search_all(
+        self, base: str, queries: dict[str, str], token: str | None, budget: float
+    ) -> dict[str, list[dict[str, Any]]]:
+        return {key: [self.coverage] for key in queries}
+
+
 def test_out_of_time_names_the_coverage_read_from_the_fhir_server(service: OrderSignService) -> None:
-    """When the Coverage came from the FHIR server (not in prefetch), the technical answer
-    still carries the coverage information for it."""
+    """When the Coverage came from the FHIR server (not in prefetch) and the evaluation then ran
+    out of time, the technical answer still carries the coverage information for it."""
     raw = copy.deepcopy(REQUEST)
-    coverage = raw["prefetch"].pop("coverage")
+    bundle = raw["prefetch"].pop("coverage")
+    coverage = bundle if bundle.get("resourceType") == "Coverage" else bundle["entry"][0]["resource"]
+    raw["fhirServer"] = "http://ehr.example/fhir"
     request = parse_order_sign(raw, "order-sign")
-    record = [coverage] if coverage.get("resourceType") == "Coverage" else coverage_entries(coverage)
-    order = raw["context"]["draftOrders"]["entry"][0]["resource"]
-    result = service._out_of_time(request, [order], NOW, "http://q", record)
-    action = result.body["systemActions"][0]
-    ext = action["resource"]["extension"][-1]["extension"]
-    assert any(e["url"] == "coverage" for e in ext)
-
-
-def coverage_entries(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e["resource"] for e in bundle.get("entry", [])]
+    fetching = OrderSignService(service.engine, _CoverageServer(coverage), service.config)
+    result = asyncio.run(
+        fetching.handle(request, now=NOW, questionnaire_url="http://q", deadline=Deadline(0.0, start=0.0))
+    )
+    assert [o["outcome"] for o in result.orders] == ["indeterminate"]
+    ext = result.body["systemActions"][0]["resource"]["extension"][-1]["extension"]
+    assert {"url": "coverage", "valueReference": {"reference": f"Coverage/{coverage['id']}"}} in ext
