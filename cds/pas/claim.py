@@ -197,6 +197,8 @@ def _validate(claim: dict[str, Any], at: str) -> None:
         raise InvalidRequest(
             f"the Claim is not a valid FHIR R4 Claim: {where}: {err.get('msg')}", f"{at}.{where}".rstrip(".")
         ) from None
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequest(f"the Claim is not a valid FHIR R4 Claim: {exc}", at) from None
 
 
 def _coverage(
