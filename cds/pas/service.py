@@ -10,7 +10,8 @@ rendered as a review action (``claim_response``) and the submission and response
 (422): this payer service reviews CP.MP.101 only. No HTTP here: errors are ``cds.errors``.
 
 Ids are derived (uuid5) from the Claim identifier and the Bundle's content, so the same
-submission always gets the same answer and authorization number.
+submission always gets the same answer. One authorization number per submission: the
+ClaimResponse's ``preAuthRef`` and the ``number`` of every certified item's review action.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def _review(claim: PasClaim, index: int, decided: OrderOutcome | None) -> ItemRe
         missing_facts=tuple(missing),
         context_id=context,
         authorization_number=(
-            "DLI-" + uuid5_text(f"pas-auth|{claim.key}|{seq}").replace("-", "")[:12].upper()
+            "DLI-" + uuid5_text(f"pas-auth|{claim.key}").replace("-", "")[:12].upper()
             if outcome == "meets-criteria"
             else None
         ),
