@@ -166,16 +166,23 @@ def _note_text(review: ItemReview, questionnaire_url: str) -> str | None:
     if review.outcome == "not-medically-necessary":
         return review.reason or "CP.MP.101: not medically necessary"
     if review.outcome == "documentation-needed":
-        missing = "; ".join(review.missing_facts) or "facts the record does not show"
         return (
-            f"Pended: documentation needed ({missing}). Complete the payer's questionnaire "
-            f"{questionnaire_url} through DTR (context {review.context_id}) and submit again."
+            f"Pended: {_needed(review)}. Complete the payer's questionnaire {questionnaire_url} "
+            f"through DTR (context {review.context_id}) and submit again."
         )
     if review.outcome == "indeterminate":
         return f"Pended: {review.reason or 'the request could not be decided in time'}"
     if review.outcome == "out-of-scope":
         return "Not a donor lymphocyte infusion: no prior authorization is required under CP.MP.101."
     return None
+
+
+def _needed(review: ItemReview) -> str:
+    """What is missing: the policy's reason, and the questionnaire items that answer it."""
+    reason = review.reason or "CP.MP.101 documentation needed"
+    if review.missing_facts:
+        reason += f" (questionnaire items: {', '.join(review.missing_facts)})"
+    return reason
 
 
 def _disposition(reviews: Sequence[ItemReview]) -> str:
@@ -201,7 +208,6 @@ def _communication_request(
     claim: PasClaim, review: ItemReview, authorized: Entry | None, questionnaire_url: str
 ) -> dict[str, Any]:
     assert review.communication_id is not None
-    missing = "; ".join(review.missing_facts) or "facts the record does not show"
     resource: dict[str, Any] = {
         "resourceType": "CommunicationRequest",
         "id": review.communication_id,
@@ -214,8 +220,8 @@ def _communication_request(
         "requester": {"reference": claim.insurer.full_url},
         "note": [
             {
-                "text": f"Documentation needed for item {review.item.sequence} ({missing}): complete "
-                f"the questionnaire {questionnaire_url} (DTR context {review.context_id})."
+                "text": f"Item {review.item.sequence}: {_needed(review)}. Complete the questionnaire "
+                f"{questionnaire_url} (DTR context {review.context_id})."
             }
         ],
     }
