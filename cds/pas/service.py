@@ -199,5 +199,5 @@ def _record(
         provider_npis=claim.provider_npis,
         items=tuple(items),
         pre_auth_ref=response["entry"][0]["resource"].get("preAuthRef"),
-        response=response,
+        response_text=orjson.dumps(response).decode(),
     )

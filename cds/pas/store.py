@@ -47,7 +47,12 @@ class StoredClaim:
     provider_npis: tuple[str, ...]
     items: tuple[dict[str, Any], ...]
     pre_auth_ref: str | None
-    response: dict[str, Any]
+    response_text: str  # the response Bundle's JSON, parsed only when it is answered
+
+    @property
+    def response(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.response_text)
+        return value
 
 
 class ClaimStore:
@@ -73,7 +78,7 @@ class ClaimStore:
             "items": json.dumps(list(stored.items)),
             "pre_auth_ref": stored.pre_auth_ref,
             "request": json.dumps(request),
-            "response": json.dumps(stored.response),
+            "response": stored.response_text,
         }
         try:
             with self.engine.begin() as conn:
@@ -105,5 +110,5 @@ def _stored(row: Any) -> StoredClaim:
         provider_npis=tuple(json.loads(row["provider_npis"])),
         items=tuple(json.loads(row["items"])),
         pre_auth_ref=row["pre_auth_ref"],
-        response=json.loads(row["response"]),
+        response_text=row["response"],
     )

@@ -207,6 +207,24 @@ BROKEN: list[tuple[str, Callable[[dict[str, Any]], None], type[ServiceError], st
         "Bundle.entry[0].resource.item[0].extension('requestedService')",
     ),
     (
+        "supportingInfo not a list",
+        _set(claim_of, "supportingInfo", "PY"),
+        InvalidRequest,
+        "Bundle.entry[0].resource.supportingInfo",
+    ),
+    (
+        "supportingInfo sequence zero",
+        lambda b: claim_of(b)["supportingInfo"][0].__setitem__("sequence", 0),
+        InvalidRequest,
+        "Bundle.entry[0].resource.supportingInfo[0].sequence",
+    ),
+    (
+        "supportingInfo without category",
+        lambda b: claim_of(b)["supportingInfo"][1].pop("category"),
+        InvalidRequest,
+        "Bundle.entry[0].resource.supportingInfo[1].category",
+    ),
+    (
         "supportingInfo sequence twice",
         _duplicate_info_sequence,
         UnsupportedRequest,
