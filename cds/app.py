@@ -28,7 +28,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cds import openapi
 from cds.client_auth import AuthenticationError, AuthPolicy, ClientAuthenticator, TrustedIssuer
 from cds.db import Database
-from cds.discovery import HOOK, PREFETCH, SERVICE_ID, discovery_document
+from cds.discovery import (
+    DISPATCH_SERVICE_ID,
+    HOOK,
+    PREFETCH,
+    SELECT_SERVICE_ID,
+    SERVICE_ID,
+    SERVICES,
+    discovery_document,
+)
 from cds.errors import (
     DataUnavailable,
     InvalidRequest,
@@ -38,7 +46,8 @@ from cds.errors import (
 )
 from cds.evaluation import PolicyEngine
 from cds.fhir_client import FhirClient, fetch_json
-from cds.hooks import parse_feedback, parse_order_sign
+from cds.hook_response import HookAnswer
+from cds.hooks import HookRequest, parse_feedback, parse_order_dispatch, parse_order_select, parse_order_sign
 from cds.json_rules import cds_response, prune
 from cds.limits import (
     Deadline,
@@ -48,6 +57,8 @@ from cds.limits import (
     check_counts,
     parse_json_body,
 )
+from cds.order_dispatch import OrderDispatchService
+from cds.order_select import OrderSelectService
 from cds.order_sign import OrderSignService, ServiceConfig
 from cds.pas.service import ClaimConflict, ClaimService
 from cds.pas.store import ClaimStore
@@ -112,9 +123,11 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     fhir = FhirClient(
         settings.fhir_timeout_seconds, settings.fhir_max_pages, max_resources=settings.max_resources
     )
-    service = OrderSignService(
-        engine, fhir, ServiceConfig(settings.plan_name, settings.policy_url, settings.time_budget_seconds)
-    )
+    config = ServiceConfig(settings.plan_name, settings.policy_url, settings.time_budget_seconds)
+    service = OrderSignService(engine, fhir, config)
+    # One decision core behind every door.
+    dispatch_service = OrderDispatchService(service.core, fhir, config)
+    select_service = OrderSelectService(service.core, config)
     limits = RequestLimits(
         settings.max_body_bytes,
         settings.max_json_depth,
@@ -241,33 +254,65 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
 
         return await guarded(run)
 
-    async def order_sign(request: Request) -> Response:
-        started = time.perf_counter()
-        deadline = Deadline(limits.time_budget_seconds)
-        audit: dict[str, Any] = {"endpoint": "order-sign"}
+    def hook_endpoint(
+        service_id: str,
+        hook: str,
+        parse: Callable[[dict[str, Any], str], HookRequest],
+        answer: Callable[[Any, dt.datetime, str, Deadline], Awaitable[HookAnswer]],
+        orders: Callable[[Any], int],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        path = f"/cds-services/{service_id}"
 
-        async def run() -> Response:
-            iss = await authenticate(request, [SERVICE_PATH])
-            audit["client_iss"] = iss
-            body = await body_of(request, deadline)
-            audit["hook_instance"] = str(body.get("hookInstance"))[:200] if body.get("hookInstance") else None
-            parsed = parse_order_sign(body, HOOK)
-            audit["patient_id"] = parsed.context.patientId
-            check_counts(len(parsed.orders), limits)
-            result = await service.handle(
-                parsed, now=clock(), questionnaire_url=canonical(base_url(request)), deadline=deadline
-            )
-            audit["orders"] = result.orders
-            return _json(cds_response(result.body))
+        async def endpoint(request: Request) -> Response:
+            started = time.perf_counter()
+            deadline = Deadline(limits.time_budget_seconds)
+            audit: dict[str, Any] = {"endpoint": hook, "service": service_id}
 
-        response = await guarded(run)
-        _audit(database, audit, response, started)
-        return response
+            async def run() -> Response:
+                iss = await authenticate(request, [path])
+                audit["client_iss"] = iss
+                body = await body_of(request, deadline)
+                audit["hook_instance"] = (
+                    str(body.get("hookInstance"))[:200] if body.get("hookInstance") else None
+                )
+                parsed = parse(body, hook)
+                audit["patient_id"] = parsed.patient_id
+                check_counts(orders(parsed), limits)
+                result = await answer(parsed, clock(), canonical(base_url(request)), deadline)
+                audit["orders"] = result.orders
+                return _json(cds_response(result.body))
 
-    # A plain (Starlette) route: the endpoint takes the request and nothing else, so FastAPI's
-    # parameter and dependency machinery would only cost time on the hottest path (about 3 %
-    # of an order-sign call, measured in process). Middleware and error handlers apply alike.
+            response = await guarded(run)
+            _audit(database, audit, response, started)
+            return response
+
+        return endpoint
+
+    order_sign = hook_endpoint(
+        SERVICE_ID,
+        HOOK,
+        parse_order_sign,
+        lambda r, now, q, d: service.handle(r, now=now, questionnaire_url=q, deadline=d),
+        lambda r: len(r.orders),
+    )
+    order_dispatch = hook_endpoint(
+        DISPATCH_SERVICE_ID,
+        "order-dispatch",
+        parse_order_dispatch,
+        lambda r, now, q, d: dispatch_service.handle(r, now=now, questionnaire_url=q, deadline=d),
+        lambda r: len(r.context.references),
+    )
+    order_select = hook_endpoint(
+        SELECT_SERVICE_ID,
+        "order-select",
+        parse_order_select,
+        lambda r, now, q, d: select_service.handle(r, now=now, questionnaire_url=q, deadline=d),
+        lambda r: len(r.orders),
+    )
+
     app.add_route(SERVICE_PATH, order_sign, methods=["POST"])
+    app.add_route(f"/cds-services/{DISPATCH_SERVICE_ID}", order_dispatch, methods=["POST"])
+    app.add_route(f"/cds-services/{SELECT_SERVICE_ID}", order_select, methods=["POST"])
 
     if settings.workbench_enabled:
         # Mounted (not included): HTML pages outside the OpenAPI document.
@@ -276,21 +321,28 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
             workbench_routes(service, database, settings.examples_dir, lambda r: canonical(base_url(r))),
         )
 
-    @app.post(f"{SERVICE_PATH}/feedback")
-    async def feedback(request: Request) -> Response:
-        started = time.perf_counter()
-        audit: dict[str, Any] = {"endpoint": "feedback"}
+    def feedback_endpoint(service_id: str) -> Callable[[Request], Awaitable[Response]]:
+        path = f"/cds-services/{service_id}"
 
-        async def run() -> Response:
-            audit["client_iss"] = await authenticate(request, [f"{SERVICE_PATH}/feedback", SERVICE_PATH])
-            parsed = parse_feedback(await body_of(request, Deadline(limits.time_budget_seconds)))
-            items = [i.model_dump(exclude_none=True) for i in parsed.feedback]
-            database.record_feedback(SERVICE_ID, items)
-            return Response(status_code=200)
+        async def feedback(request: Request) -> Response:
+            started = time.perf_counter()
+            audit: dict[str, Any] = {"endpoint": "feedback", "service": service_id}
 
-        response = await guarded(run)
-        _audit(database, audit, response, started)
-        return response
+            async def run() -> Response:
+                audit["client_iss"] = await authenticate(request, [f"{path}/feedback", path])
+                parsed = parse_feedback(await body_of(request, Deadline(limits.time_budget_seconds)))
+                items = [i.model_dump(exclude_none=True) for i in parsed.feedback]
+                database.record_feedback(service_id, items)
+                return Response(status_code=200)
+
+            response = await guarded(run)
+            _audit(database, audit, response, started)
+            return response
+
+        return feedback
+
+    for service_id in SERVICES.values():
+        app.add_route(f"/cds-services/{service_id}/feedback", feedback_endpoint(service_id), methods=["POST"])
 
     @app.get("/fhir/Questionnaire/dli-cp-mp-101")
     async def questionnaire(request: Request) -> Response:
@@ -304,7 +356,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     async def pas_operation(request: Request, endpoint: str) -> Response:
         started = time.perf_counter()
         deadline = Deadline(limits.time_budget_seconds)
-        audit: dict[str, Any] = {"endpoint": endpoint}
+        audit: dict[str, Any] = {"endpoint": endpoint, "service": "pas"}
 
         async def run() -> Response:
             audit["client_iss"] = await authenticate(
@@ -318,7 +370,8 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
                 audit["patient_id"] = result.patient_id
                 audit["orders"] = result.orders
                 return _json(result.body, media_type="application/fhir+json")
-            return _json(await claims.inquire(body, now=clock()), media_type="application/fhir+json")
+            found, audit["patient_id"] = await claims.inquire(body, now=clock())
+            return _json(found, media_type="application/fhir+json")
 
         response = await guarded(run)
         _audit(database, audit, response, started)
@@ -373,7 +426,7 @@ def _audit(database: Database, audit: dict[str, Any], response: Response, starte
     database.audit(
         {
             "at": dt.datetime.now(dt.UTC),
-            "service": SERVICE_ID,
+            "service": audit.get("service", SERVICE_ID),
             "endpoint": audit["endpoint"],
             "hook_instance": audit.get("hook_instance"),
             "client_iss": audit.get("client_iss"),

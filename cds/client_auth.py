@@ -3,7 +3,8 @@
 The only module that imports the JWT library. Checks, in the order of the CDS Hooks best
 practices: the header's ``alg`` is in the configured asymmetric set (``none`` and every HMAC
 algorithm are always refused); ``iss`` is a trusted issuer; the signing key is found by ``kid``
-in that issuer's JWKS — fetched from the header's ``jku`` only when that URL is on the issuer's
+and ``alg`` in that issuer's JWKS (verification entries only: a ``kid`` listed twice, as a
+signing and a verification entry, picks the latter) — fetched from the header's ``jku`` only when that URL is on the issuer's
 allowlist, else from the issuer's configured JWKS (inline or URL) — cached, and fetched again
 once when a ``kid`` is unknown (key rotation); the signature; ``aud`` is one of this endpoint's
 URLs; ``exp``/``iat``/``nbf`` with a small leeway; ``tenant`` on the issuer's allowlist when one
@@ -105,9 +106,24 @@ class MemoryReplayStore:
         return True
 
 
+# Members that only a private key has: a JWKS entry carrying them is published for signing.
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+KEY_TYPE_OF_ALGORITHM = {"ES": "EC", "RS": "RSA", "PS": "RSA"}
+
+
+@dataclass(frozen=True)
+class _Key:
+    """One verification key of a JWKS, with what it may be picked by."""
+
+    kid: str | None
+    alg: str | None
+    kty: str
+    jwk: jwt.PyJWK
+
+
 @dataclass
 class _CachedKeys:
-    keys: dict[str, jwt.PyJWK]
+    keys: list[_Key]
     fetched_at: float
 
 
@@ -120,15 +136,17 @@ class JwksCache:
     refetch_interval_seconds: int = 30
     _entries: dict[str, _CachedKeys] = field(default_factory=dict)
 
-    async def key(self, source: str, kid: str | None, inline: Mapping[str, Any] | None) -> jwt.PyJWK:
+    async def key(
+        self, source: str, kid: str | None, inline: Mapping[str, Any] | None, alg: str = "ES384"
+    ) -> jwt.PyJWK:
         now = time.monotonic()
         entry = self._entries.get(source)
         if entry is None or now - entry.fetched_at > self.ttl_seconds:
             entry = await self._load(source, inline)
-        found = _pick(entry.keys, kid)
+        found = _pick(entry.keys, kid, alg)
         if found is None and inline is None and now - entry.fetched_at >= self.refetch_interval_seconds:
             entry = await self._load(source, inline)  # key rotation: refetch once
-            found = _pick(entry.keys, kid)
+            found = _pick(entry.keys, kid, alg)
         if found is None:
             raise AuthenticationError(f"no key with kid {kid!r} in the JWKS of {source}")
         return found
@@ -147,28 +165,52 @@ class JwksCache:
         return entry
 
 
-def _parse_jwks(document: Any, source: str) -> dict[str, jwt.PyJWK]:
+def _parse_jwks(document: Any, source: str) -> list[_Key]:
+    """The JWKS's verification keys. An entry whose ``key_ops`` lacks ``verify`` or whose ``use``
+    is not ``sig`` is not one (a JWKS may list a ``kid`` twice: its signing entry, with the
+    private key, and its verification entry); of any other entry only the public members are
+    read. Symmetric keys are never trusted."""
     if isinstance(document, str | bytes):
         document = json.loads(document)
     if not isinstance(document, Mapping) or not isinstance(document.get("keys"), list):
         raise AuthenticationError(f"JWKS at {source} has no 'keys' array")
-    keys: dict[str, jwt.PyJWK] = {}
-    for index, raw in enumerate(document["keys"]):
-        if not isinstance(raw, Mapping) or raw.get("kty") == "oct":
-            continue  # symmetric keys are never trusted
+    keys: list[_Key] = []
+    for raw in document["keys"]:
+        if not isinstance(raw, Mapping) or raw.get("kty") in ("oct", None):
+            continue
+        ops = raw.get("key_ops")
+        if isinstance(ops, list) and "verify" not in ops:
+            continue
+        if raw.get("use") not in (None, "sig"):
+            continue
+        public = {k: v for k, v in raw.items() if k not in PRIVATE_MEMBERS}
         try:
-            key = jwt.PyJWK(dict(raw))
+            key = jwt.PyJWK(public)
         except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
             log.warning("ignoring an unusable key in the JWKS of %s", source)
             continue
-        keys[str(raw.get("kid", f"#{index}"))] = key
+        kid, alg = raw.get("kid"), raw.get("alg")
+        keys.append(
+            _Key(
+                kid=str(kid) if kid is not None else None,
+                alg=alg if isinstance(alg, str) else None,
+                kty=str(raw["kty"]),
+                jwk=key,
+            )
+        )
     return keys
 
 
-def _pick(keys: Mapping[str, jwt.PyJWK], kid: str | None) -> jwt.PyJWK | None:
+def _pick(keys: list[_Key], kid: str | None, alg: str) -> jwt.PyJWK | None:
+    """The key for a token's ``kid`` and ``alg``: its key type must fit the algorithm, and a key
+    naming this algorithm comes before one naming another or none (the ``alg`` of a JWK is the
+    intended one, not a restriction: the CRD request generator signs RS256 with an RS384 key).
+    Without a ``kid``, only a single fitting key."""
+    kty = KEY_TYPE_OF_ALGORITHM.get(alg[:2])
+    fitting = sorted((k for k in keys if k.kty == kty), key=lambda k: k.alg != alg)
     if kid is not None:
-        return keys.get(kid)
-    return next(iter(keys.values())) if len(keys) == 1 else None
+        return next((k.jwk for k in fitting if k.kid == kid), None)
+    return fitting[0].jwk if len(fitting) == 1 else None
 
 
 def _normalise_url(url: str) -> str:
@@ -220,6 +262,7 @@ class ClientAuthenticator:
         return await self._check_claims(issuer, claims, now)
 
     async def _signing_key(self, issuer: TrustedIssuer, header: Mapping[str, Any]) -> Any:
+        alg = str(header.get("alg"))
         kid = header.get("kid")
         kid = kid if isinstance(kid, str) else None
         jku = header.get("jku")
@@ -227,11 +270,11 @@ class ClientAuthenticator:
             allowed = {_normalise_url(u) for u in issuer.jku_allowlist}
             if not isinstance(jku, str) or _normalise_url(jku) not in allowed:
                 raise AuthenticationError("jku is not on the issuer's allowlist")
-            pyjwk = await self._jwks.key(jku, kid, None)
+            pyjwk = await self._jwks.key(jku, kid, None, alg)
         elif issuer.jwks is not None:
-            pyjwk = await self._jwks.key(f"configured:{issuer.iss}", kid, issuer.jwks)
+            pyjwk = await self._jwks.key(f"configured:{issuer.iss}", kid, issuer.jwks, alg)
         elif issuer.jwks_url is not None:
-            pyjwk = await self._jwks.key(issuer.jwks_url, kid, None)
+            pyjwk = await self._jwks.key(issuer.jwks_url, kid, None, alg)
         else:
             raise AuthenticationError("no jku and no configured JWKS for this issuer")
         return pyjwk.key

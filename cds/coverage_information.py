@@ -106,6 +106,10 @@ DOCUMENTATION_REQUESTS = frozenset({"doc-needed", "doc-purpose", "questionnaire"
 def without_documentation_requests(extension: dict[str, Any]) -> dict[str, Any]:
     """The extension for a CRD secondary hook (order-select): hook-19 forbids asking there for
     clinical or administrative documentation, so ``doc-needed`` goes, and with it what only
-    documentation requests carry (``doc-purpose``, ``questionnaire``: invariant q1)."""
-    kept = [e for e in extension["extension"] if e.get("url") not in DOCUMENTATION_REQUESTS]
+    documentation requests carry (``doc-purpose``, ``questionnaire``: invariant q1), and the
+    reason that would say which documentation (a message asking for clinical information)."""
+    subs = extension["extension"]
+    asked = any(e.get("url") == "doc-needed" for e in subs)
+    dropped = DOCUMENTATION_REQUESTS | ({"reason"} if asked else set())
+    kept = [e for e in subs if e.get("url") not in dropped]
     return {**extension, "extension": kept}

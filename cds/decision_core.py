@@ -16,6 +16,9 @@ API (stable; the PAS adapter builds on it)::
         answers=[...],             # completed QuestionnaireResponses (DTR), added to the record
         now=now, questionnaire_url=url, deadline=Deadline(4.0),
         orders_at="context.draftOrders",  # where an invalid order is named in errors
+        targets=None,              # references of the orders to decide (order-select's selections);
+                                   # None: every order. The others are still "Draft Orders".
+        incomplete_ok=False,       # True: queries missing and no FHIR server -> decide on what is in hand
         orders_validated=False,    # True: the adapter already ran validate_order on each
         label="hook-instance-id",         # names the case in the log (no contents)
     ))
@@ -76,6 +79,7 @@ class CaseInput:
     fhir_token: str | None = None
     answers: Sequence[dict[str, Any]] = ()
     incomplete_ok: bool = False
+    targets: frozenset[str] | None = None
     orders_validated: bool = False
     orders_at: str = "context.draftOrders"
     label: str = ""
@@ -137,7 +141,7 @@ class DecisionCore:
         in_hand = merge([*case.resources, *case.answers])
         if not case.missing or (case.incomplete_ok and not case.fhir_server):
             return self._from_record(case, orders, in_hand)
-        in_scope = self._scope(case, orders)  # before anything is fetched
+        in_scope = self._scope(case, orders)  # before anything is fetched, no deadline
         if not in_scope:
             return CaseOutcome([], None, in_hand)
         try:
@@ -153,6 +157,12 @@ class DecisionCore:
         return self._decided(case, chosen, record)
 
     # ------------------------------------------------------------------ steps
+    def _candidates(self, case: CaseInput, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The orders to decide: all, or those ``case.targets`` names."""
+        if case.targets is None:
+            return orders
+        return [o for o in orders if f"{o.get('resourceType')}/{o.get('id')}" in case.targets]
+
     def _context(
         self, case: CaseInput, order: dict[str, Any], orders: list[dict[str, Any]], shared: Any
     ) -> Any:
@@ -167,14 +177,15 @@ class DecisionCore:
         engine = self.engine
         try:
             shared = engine.record(record)
-            contexts = [self._context(case, o, orders, shared) for o in orders]
+            candidates = self._candidates(case, orders)
+            contexts = [self._context(case, o, orders, shared) for o in candidates]
         except Exception as exc:  # a record the engine cannot read matters only to orders in scope
             in_scope = self._scope(case, orders)
             if not in_scope:
                 return CaseOutcome([], None, record)
             raise _data_error(exc, [*in_scope, *record], "prefetch") from None
         try:
-            chosen = [(o, ctx) for o, ctx in zip(orders, contexts, strict=True) if engine.in_scope(ctx)]
+            chosen = [(o, ctx) for o, ctx in zip(candidates, contexts, strict=True) if engine.in_scope(ctx)]
         except EvaluationTimeout:
             in_scope = self._scope(case, orders)
             if not in_scope:
@@ -207,7 +218,11 @@ class DecisionCore:
         """The orders in scope, read from the orders alone (their number is limited: not under
         the deadline)."""
         try:
-            return [o for o in orders if scope_only(self.engine, o, orders, case.now, case.questionnaire_url)]
+            return [
+                o
+                for o in self._candidates(case, orders)
+                if scope_only(self.engine, o, orders, case.now, case.questionnaire_url)
+            ]
         except Exception as exc:
             raise _data_error(exc, orders, case.orders_at) from None
 

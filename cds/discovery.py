@@ -1,5 +1,6 @@
-"""The CDS Hooks discovery document: one order-sign service with its prefetch templates and
-the Da Vinci CRD extensions (supported versions, configuration options)."""
+"""The CDS Hooks discovery document: the order-sign, order-dispatch (CRD primary hooks) and
+order-select (secondary) services, each with the same prefetch templates and the Da Vinci CRD
+extensions (supported versions, configuration options: they apply to all three)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,13 @@ from typing import Any
 
 SERVICE_ID = "dli-order-sign"
 HOOK = "order-sign"
+SELECT_SERVICE_ID = "dli-order-select"
+DISPATCH_SERVICE_ID = "dli-order-dispatch"
+SERVICES: dict[str, str] = {  # hook -> service id
+    HOOK: SERVICE_ID,
+    "order-dispatch": DISPATCH_SERVICE_ID,
+    "order-select": SELECT_SERVICE_ID,
+}
 CRD_VERSIONS = ["2.0", "2.1", "2.2"]
 CARD_TYPE = "guideline"
 
@@ -59,22 +67,39 @@ def discovery_document(auth_off: bool) -> dict[str, Any]:
         description += (
             " WARNING: client authentication is OFF (embedded quick start); do not use with real data."
         )
+    titles = {
+        HOOK: "Donor lymphocyte infusion (CP.MP.101) coverage requirements",
+        "order-dispatch": "Donor lymphocyte infusion (CP.MP.101) coverage requirements at dispatch",
+        "order-select": "Donor lymphocyte infusion (CP.MP.101) early guidance",
+    }
+    usage = {
+        HOOK: (
+            "Send the draft orders and, ideally, the prefetch below; what is missing is read from "
+            "fhirServer with the access token given. Answers are for ServiceRequest orders."
+        ),
+        "order-dispatch": (
+            "Send dispatchedOrders (references) and, ideally, the orders and the prefetch below; what is "
+            "missing is read from fhirServer. Answers are for ServiceRequest orders."
+        ),
+        "order-select": (
+            "Guidance while a DLI order is being selected: the outcome so far and what will be needed. "
+            "Coverage information carries no documentation requests; incomplete data is answered, never refused."
+        ),
+    }
     return {
         "services": [
             {
-                "hook": HOOK,
-                "id": SERVICE_ID,
-                "title": "Donor lymphocyte infusion (CP.MP.101) coverage requirements",
+                "hook": hook,
+                "id": service_id,
+                "title": titles[hook],
                 "description": description,
-                "usageRequirements": (
-                    "Send the draft orders and, ideally, the prefetch below; what is missing is read from "
-                    "fhirServer with the access token given. Answers are for ServiceRequest orders."
-                ),
+                "usageRequirements": usage[hook],
                 "prefetch": dict(PREFETCH),
                 "extension": {
                     "davinci-crd.version": CRD_VERSIONS,
                     "davinci-crd.configuration-options": CONFIGURATION_OPTIONS,
                 },
             }
+            for hook, service_id in SERVICES.items()
         ]
     }

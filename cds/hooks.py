@@ -1,11 +1,11 @@
-"""CDS Hooks 2.0 wire models: the order-sign request and feedback, tolerant of what real
+"""CDS Hooks 2.0 wire models: the order-sign, order-select and order-dispatch requests and feedback, tolerant of what real
 clients send (unknown fields and extensions ignored; ``Bundle.type`` optional; absent
 ``encounterId``; ``PractitionerRole`` users; ``null`` prefetch values)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -31,6 +31,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+_R = TypeVar("_R", bound="HookRequest")
+
+
 class FhirAuthorization(_Model):
     access_token: str = ""
     token_type: str = "Bearer"
@@ -40,9 +43,21 @@ class FhirAuthorization(_Model):
     patient: str | None = None
 
 
-class OrderSignContext(_Model):
-    userId: str
+class PatientContext(_Model):
+    """What every hook's context has."""
+
     patientId: str
+
+    @field_validator("patientId")
+    @classmethod
+    def _patient(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("patientId must not be empty")
+        return value
+
+
+class OrderSignContext(PatientContext):
+    userId: str
     encounterId: str | None = None
     draftOrders: dict[str, Any]
 
@@ -53,13 +68,6 @@ class OrderSignContext(_Model):
             raise ValueError(
                 "userId must be a {type}/{id} reference (Practitioner/..., PractitionerRole/...)"
             )
-        return value
-
-    @field_validator("patientId")
-    @classmethod
-    def _patient(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("patientId must not be empty")
         return value
 
     @field_validator("draftOrders")
@@ -83,12 +91,63 @@ class OrderSignContext(_Model):
         return value
 
 
-class OrderSignRequest(_Model):
+ORDER_REFERENCE_PATTERN = r"^(" + "|".join(sorted(ORDER_TYPES)) + r")/[A-Za-z0-9\-.]{1,64}$"
+_ORDER_REFERENCE = re.compile(ORDER_REFERENCE_PATTERN)
+
+
+def _order_reference(value: str, where: str) -> str:
+    if not _ORDER_REFERENCE.match(value):
+        raise ValueError(f"{where} must be an order reference such as ServiceRequest/123, not {value!r}")
+    return value
+
+
+class OrderSelectContext(OrderSignContext):
+    """order-select: the draft orders and, in ``selections``, the ones just chosen."""
+
+    selections: list[str] = Field(min_length=1)
+
+    @field_validator("selections")
+    @classmethod
+    def _selections(cls, value: list[str]) -> list[str]:
+        return [_order_reference(v, "selections[]") for v in value]
+
+
+class OrderDispatchContext(PatientContext):
+    """order-dispatch (CDS Hooks 1.0, CRD): references to the dispatched orders and the
+    performer. The Inferno CRD kit sends ``order``, a single reference, instead of (or beside)
+    ``dispatchedOrders``; both are read."""
+
+    dispatchedOrders: list[str] | None = None
+    order: str | None = None
+    performer: str | None = None
+    fulfillmentTasks: Any = None
+    userId: str | None = None
+
+    @field_validator("dispatchedOrders")
+    @classmethod
+    def _dispatched(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [_order_reference(v, "dispatchedOrders[]") for v in value]
+
+    @field_validator("order")
+    @classmethod
+    def _order(cls, value: str | None) -> str | None:
+        return None if value is None else _order_reference(value, "order")
+
+    @property
+    def references(self) -> list[str]:
+        """The dispatched orders, each once, in the order given."""
+        refs = [*(self.dispatchedOrders or ()), *([self.order] if self.order else [])]
+        return list(dict.fromkeys(refs))
+
+
+class HookRequest(_Model):
+    """What every hook request has; ``context`` is the hook's own."""
+
     hook: str
     hookInstance: str = Field(min_length=1)
+    context: PatientContext
     fhirServer: str | None = None
     fhirAuthorization: FhirAuthorization | None = None
-    context: OrderSignContext
     prefetch: dict[str, Any] | None = None
     extension: dict[str, Any] | None = None
 
@@ -102,8 +161,12 @@ class OrderSignRequest(_Model):
         return value
 
     @property
-    def orders(self) -> list[dict[str, Any]]:
-        return [e["resource"] for e in self.context.draftOrders.get("entry", [])]
+    def patient_id(self) -> str:
+        return self.context.patientId
+
+    @property
+    def access_token(self) -> str | None:
+        return (self.fhirAuthorization.access_token if self.fhirAuthorization else None) or None
 
     @property
     def requested_version(self) -> str:
@@ -116,6 +179,26 @@ class OrderSignRequest(_Model):
         ext = self.extension or {}
         config = ext.get("davinci-crd.configuration")
         return config if isinstance(config, dict) else {}
+
+
+class OrderSignRequest(HookRequest):
+    context: OrderSignContext
+
+    @property
+    def orders(self) -> list[dict[str, Any]]:
+        return [e["resource"] for e in self.context.draftOrders.get("entry", [])]
+
+
+class OrderSelectRequest(HookRequest):
+    context: OrderSelectContext
+
+    @property
+    def orders(self) -> list[dict[str, Any]]:
+        return [e["resource"] for e in self.context.draftOrders.get("entry", [])]
+
+
+class OrderDispatchRequest(HookRequest):
+    context: OrderDispatchContext
 
 
 class Coding(_Model):
@@ -159,15 +242,32 @@ def _first_error(exc: ValidationError) -> InvalidRequest:
     return InvalidRequest(f"{where}: {message}" if where else message, where or None)
 
 
-def parse_order_sign(body: dict[str, Any], hook: str) -> OrderSignRequest:
+def _parse(model: type[_R], body: dict[str, Any], hook: str) -> _R:
     try:
-        request = OrderSignRequest.model_validate(body)
+        request = model.model_validate(body)
     except ValidationError as exc:
         raise _first_error(exc) from None
     if request.hook != hook:
         raise InvalidRequest(f"hook must be {hook!r}, not {request.hook!r}", "hook")
     if request.fhirAuthorization is not None and not request.fhirServer:
         raise InvalidRequest("fhirServer is required with fhirAuthorization", "fhirServer")
+    return request
+
+
+def parse_order_sign(body: dict[str, Any], hook: str = "order-sign") -> OrderSignRequest:
+    return _parse(OrderSignRequest, body, hook)
+
+
+def parse_order_select(body: dict[str, Any], hook: str = "order-select") -> OrderSelectRequest:
+    return _parse(OrderSelectRequest, body, hook)
+
+
+def parse_order_dispatch(body: dict[str, Any], hook: str = "order-dispatch") -> OrderDispatchRequest:
+    request = _parse(OrderDispatchRequest, body, hook)
+    if not request.context.references:
+        raise InvalidRequest(
+            "context.dispatchedOrders must name at least one order", "context.dispatchedOrders"
+        )
     return request
 
 

@@ -2,17 +2,18 @@
 
 Written out rather than inferred: the routes read raw bodies (size and depth limits come before
 JSON parsing), so FastAPI cannot see their request models. The request schemas state what the
-service accepts — the CDS Hooks 2.0 order-sign request and feedback, tolerant of unknown fields —
+service accepts — the CDS Hooks 2.0 order-sign, order-select and order-dispatch requests and feedback, tolerant of unknown fields —
 and every error response is an OperationOutcome. Optional members may be ``null`` (read as absent). schemathesis generates requests from it
 (``tests/service/test_openapi_fuzz.py``).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from cds.discovery import HOOK, PREFETCH, SERVICE_ID
-from cds.hooks import FHIR_SERVER_PATTERN, ORDER_TYPES, USER_PATTERN
+from cds.discovery import DISPATCH_SERVICE_ID, HOOK, PREFETCH, SELECT_SERVICE_ID, SERVICE_ID, SERVICES
+from cds.hooks import FHIR_SERVER_PATTERN, ORDER_REFERENCE_PATTERN, ORDER_TYPES, USER_PATTERN
 
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
 JSON = "application/json"
@@ -212,6 +213,41 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+_ORDER_REFERENCE = {"type": "string", "pattern": ORDER_REFERENCE_PATTERN}
+
+
+def _select_request() -> dict[str, Any]:
+    schema: dict[str, Any] = copy.deepcopy(SCHEMAS["OrderSignRequest"])
+    schema["properties"]["hook"] = {"const": "order-select"}
+    context = schema["properties"]["context"]
+    context["required"] = [*context["required"], "selections"]
+    context["properties"]["selections"] = {"type": "array", "minItems": 1, "items": _ORDER_REFERENCE}
+    return schema
+
+
+def _dispatch_request() -> dict[str, Any]:
+    schema: dict[str, Any] = copy.deepcopy(SCHEMAS["OrderSignRequest"])
+    schema["properties"]["hook"] = {"const": "order-dispatch"}
+    schema["properties"]["context"] = {
+        "type": "object",
+        "description": "dispatchedOrders (CDS Hooks order-dispatch) or order (the Inferno CRD kit's "
+        "single reference), or both; at least one order.",
+        "required": ["patientId"],
+        "anyOf": [{"required": ["dispatchedOrders"]}, {"required": ["order"]}],
+        "properties": {
+            "patientId": {"type": "string", "pattern": r"\S"},
+            "dispatchedOrders": {"type": ["array", "null"], "items": _ORDER_REFERENCE},
+            "order": {"anyOf": [{"type": "null"}, _ORDER_REFERENCE]},
+            "performer": {"type": ["string", "null"]},
+        },
+    }
+    return schema
+
+
+SCHEMAS["OrderSelectRequest"] = _select_request()
+SCHEMAS["OrderDispatchRequest"] = _dispatch_request()
+
+
 def _outcome(description: str) -> dict[str, Any]:
     return {"description": description, "content": {FHIR_JSON: {"schema": _ref("OperationOutcome")}}}
 
@@ -269,19 +305,40 @@ def document(*, version: str, auth_required: bool) -> dict[str, Any]:
                 "security": security,
             }
         },
-        f"{SERVICE_PATH}/feedback": {
+        f"/cds-services/{DISPATCH_SERVICE_ID}": {
             "post": {
-                "operationId": "feedback",
-                "summary": "Feedback on cards (stored)",
-                "requestBody": _body("FeedbackRequest"),
-                "responses": {
-                    "200": {"description": "Stored"},
-                    **_post_errors(),
-                    "408": _outcome("The request body did not arrive within the time budget"),
-                    **unauthorized,
-                },
+                "operationId": "orderDispatch",
+                "summary": "order-dispatch: CP.MP.101 coverage information for dispatched DLI orders",
+                "requestBody": _body("OrderDispatchRequest"),
+                "responses": order_sign,
                 "security": security,
             }
+        },
+        f"/cds-services/{SELECT_SERVICE_ID}": {
+            "post": {
+                "operationId": "orderSelect",
+                "summary": "order-select: early CP.MP.101 guidance on a DLI order being selected",
+                "requestBody": _body("OrderSelectRequest"),
+                "responses": {k: v for k, v in order_sign.items() if k != "412"},
+                "security": security,
+            }
+        },
+        **{
+            f"/cds-services/{service_id}/feedback": {
+                "post": {
+                    "operationId": "feedback" if service_id == SERVICE_ID else f"feedback-{hook}",
+                    "summary": f"Feedback on {hook} cards (stored)",
+                    "requestBody": _body("FeedbackRequest"),
+                    "responses": {
+                        "200": {"description": "Stored"},
+                        **_post_errors(),
+                        "408": _outcome("The request body did not arrive within the time budget"),
+                        **unauthorized,
+                    },
+                    "security": security,
+                }
+            }
+            for hook, service_id in SERVICES.items()
         },
         "/fhir/Questionnaire/dli-cp-mp-101": {
             "get": {
@@ -322,7 +379,7 @@ def document(*, version: str, auth_required: bool) -> dict[str, Any]:
         "info": {
             "title": "dli-cds",
             "version": version,
-            "description": "CDS Hooks 2.0 order-sign service for CP.MP.101 (donor lymphocyte infusion) with Da Vinci CRD coverage information",
+            "description": "CDS Hooks 2.0 order-sign, order-dispatch and order-select services for CP.MP.101 (donor lymphocyte infusion) with Da Vinci CRD coverage information",
         },
         "paths": paths,
         "components": components,

@@ -11,16 +11,18 @@ coverage-information system action per in-scope order. Knows no HTTP: errors are
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cds.decision_core import CaseInput, DecisionCore, uuid5_text, validate_order
 from cds.discovery import PREFETCH
 from cds.evaluation import PolicyEngine
 from cds.fhir_client import FhirClient
 from cds.hook_response import Answering, HookAnswer, respond
-from cds.hooks import OrderSignRequest
+from cds.hooks import HookRequest, OrderSignRequest
 from cds.limits import Deadline
-from cds.prefetch import check_shapes, read_prefetch
+from cds.prefetch import PrefetchState, check_shapes, read_prefetch
 
 # Kept importable from here (the benchmarks' parse-only endpoint, older callers).
 __all__ = ["OrderSignResult", "OrderSignService", "ServiceConfig", "uuid5_text", "validate_order"]
@@ -36,7 +38,7 @@ class ServiceConfig:
 
 
 def answering(
-    request: OrderSignRequest, config: ServiceConfig, now: dt.datetime, questionnaire_url: str
+    request: HookRequest, config: ServiceConfig, now: dt.datetime, questionnaire_url: str
 ) -> Answering:
     return Answering(
         hook_instance=request.hookInstance,
@@ -46,6 +48,38 @@ def answering(
         questionnaire_url=questionnaire_url,
         plan_name=config.plan_name,
         policy_url=config.policy_url,
+    )
+
+
+def hook_case(
+    request: HookRequest,
+    orders: Sequence[dict[str, Any]],
+    state: PrefetchState,
+    *,
+    now: dt.datetime,
+    questionnaire_url: str,
+    deadline: Deadline,
+    orders_at: str = "context.draftOrders",
+    targets: frozenset[str] | None = None,
+    incomplete_ok: bool = False,
+) -> CaseInput:
+    """The decision core's input for a hook request: its orders, the prefetched record and
+    what is missing from it, the FHIR server and token (validated orders: see ``handle``)."""
+    return CaseInput(
+        orders=orders,
+        patient_id=request.patient_id,
+        resources=state.resources,
+        missing=state.missing,
+        fhir_server=request.fhirServer,
+        fhir_token=request.access_token,
+        now=now,
+        questionnaire_url=questionnaire_url,
+        deadline=deadline,
+        orders_validated=True,
+        orders_at=orders_at,
+        label=request.hookInstance,
+        targets=targets,
+        incomplete_ok=incomplete_ok,
     )
 
 
@@ -72,20 +106,8 @@ class OrderSignService:
                 validate_order(order)
         check_shapes(request, PREFETCH)
         state = read_prefetch(request, PREFETCH)
-        token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
-        outcome = await self.core.decide(
-            CaseInput(
-                orders=request.orders,
-                patient_id=request.context.patientId,
-                resources=state.resources,
-                missing=state.missing,
-                fhir_server=request.fhirServer,
-                fhir_token=token,
-                now=now,
-                questionnaire_url=questionnaire_url,
-                deadline=deadline,
-                orders_validated=True,
-                label=request.hookInstance,
-            )
+        case = hook_case(
+            request, request.orders, state, now=now, questionnaire_url=questionnaire_url, deadline=deadline
         )
+        outcome = await self.core.decide(case)
         return respond(outcome, answering(request, self.config, now, questionnaire_url))

@@ -104,12 +104,13 @@ class ClaimService:
             for item_index, item in enumerate(claim.items)
         ]
 
-    async def inquire(self, body: Any, *, now: dt.datetime) -> dict[str, Any]:
+    async def inquire(self, body: Any, *, now: dt.datetime) -> tuple[dict[str, Any], str]:
+        """The Parameters of matching inquiry response Bundles, and the patient asked about."""
         inquiry = read_inquiry(body)
         member, _npis = inquiries.search_keys(inquiry)
         stored = await asyncio.to_thread(self.store.by_member, member) if self.store is not None else []
         found = [s for s in stored if inquiries.matches(inquiry, s)]
-        return inquiries.inquiry_result(inquiry, found, now)
+        return inquiries.inquiry_result(inquiry, found, now), inquiry.patient_id
 
 
 def _review(claim: PasClaim, index: int, decided: OrderOutcome | None) -> ItemReview:

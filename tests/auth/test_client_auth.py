@@ -190,3 +190,45 @@ def test_missing_or_non_bearer_header() -> None:
 def test_hmac_algorithms_cannot_be_configured() -> None:
     with pytest.raises(AuthConfigurationError, match="HS256"):
         AuthPolicy(issuers={}, algorithms=frozenset({"HS256", "ES384"}))
+
+
+def _private_jwk(private_key: Any, kid: str, alg: str) -> dict[str, Any]:
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        raw = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private_key))
+    else:
+        raw = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private_key))
+    raw.update({"kid": kid, "alg": alg, "key_ops": ["sign"]})
+    return dict(raw)
+
+
+def _verify_entry(private_key: Any, kid: str, alg: str) -> dict[str, Any]:
+    return {**_jwk(private_key, kid, alg), "key_ops": ["verify"]}
+
+
+@pytest.mark.parametrize("sign_first", [True, False], ids=["sign-entry-first", "verify-entry-first"])
+def test_a_kid_listed_twice_picks_the_verification_entry(sign_first: bool) -> None:
+    """The Inferno CRD kit's JWKS lists each kid twice, a signing entry (private key,
+    ``key_ops: [sign]``) and a verification entry (``key_ops: [verify]``), for ES384 and RS384."""
+    pairs = [
+        (_private_jwk(EC_KEY, "kit-es", "ES384"), _verify_entry(EC_KEY, "kit-es", "ES384")),
+        (_private_jwk(RSA_KEY, "kit-rs", "RS384"), _verify_entry(RSA_KEY, "kit-rs", "RS384")),
+    ]
+    keys = [entry for pair in pairs for entry in (pair if sign_first else pair[::-1])]
+    auth, fetcher = _auth()
+    fetcher.documents[JKU] = {"keys": keys}
+    assert _verify(auth, _token(_claims(), kid="kit-es")).iss == ISS
+    assert _verify(auth, _token(_claims(), key=RSA_KEY, alg="RS384", kid="kit-rs")).iss == ISS
+
+
+def test_a_signing_entry_alone_is_not_a_verification_key() -> None:
+    auth, fetcher = _auth()
+    fetcher.documents[JKU] = {"keys": [_private_jwk(EC_KEY, "kit-es", "ES384")]}
+    with pytest.raises(AuthenticationError, match="no key with kid"):
+        _verify(auth, _token(_claims(), kid="kit-es"))
+
+
+def test_one_kid_for_an_ec_and_an_rsa_key_picks_by_algorithm() -> None:
+    auth, fetcher = _auth()
+    fetcher.documents[JKU] = {"keys": [_jwk(RSA_KEY, "shared", "RS384"), _jwk(EC_KEY, "shared", "ES384")]}
+    assert _verify(auth, _token(_claims(), kid="shared")).iss == ISS
+    assert _verify(auth, _token(_claims(), key=RSA_KEY, alg="RS384", kid="shared")).iss == ISS

@@ -70,7 +70,7 @@ def test_audit_row_names_the_review(client: Client, app: Any) -> None:
     assert _submit(client, bundle).status_code == 200
     rows = [r for r in app.state.database.audit_rows() if r["endpoint"] == "pas-submit"]
     assert len(rows) == 1
-    assert rows[0]["status"] == 200 and rows[0]["patient_id"] == "pat-23"
+    assert rows[0]["status"] == 200 and rows[0]["patient_id"] == "pat-23" and rows[0]["service"] == "pas"
     assert json.loads(rows[0]["orders"]) == [
         {"order": "ServiceRequest/dli-1", "outcome": "not-medically-necessary", "review_action": "A3"}
     ]
@@ -117,11 +117,13 @@ def test_questionnaire_answers_decide_the_resubmission(client: Client) -> None:
     assert response["preAuthRef"].startswith("DLI-")
 
 
-def test_inquiry_finds_the_stored_decision(client: Client) -> None:
+def test_inquiry_finds_the_stored_decision(client: Client, app: Any) -> None:
     bundle = pas_bundle(_request("01-meets-aml-relapse-prevention"), "inq-src", NOW)
     submitted = _submit(client, bundle).json()
     response = client.post("/fhir/Claim/$inquire", json=_inquiry(bundle))
     assert response.status_code == 200, response.text
+    audited = [r for r in app.state.database.audit_rows() if r["endpoint"] == "pas-inquire"]
+    assert [(r["status"], r["patient_id"]) for r in audited] == [(200, "pat-01")]
     result = response.json()
     assert result["resourceType"] == "Parameters"
     assert [p["name"] for p in result["parameter"]] == ["return"]

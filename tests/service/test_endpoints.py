@@ -20,29 +20,34 @@ def test_discovery(client: Client) -> None:
     response = client.get("/cds-services")
     assert response.status_code == 200
     assert set(response.json()) == {"services"}
-    (service,) = response.json()["services"]
-    assert service["id"] == "dli-order-sign" and service["hook"] == "order-sign"
-    assert {
-        "patient",
-        "coverage",
-        "conditions",
-        "procedures",
-        "labObservations",
-        "socialObservations",
-        "medicationRequests",
-        "goals",
-        "questionnaireResponses",
-    } <= set(service["prefetch"])
-    assert service["prefetch"]["coverage"] == "Coverage?patient={{context.patientId}}&status=active"
-    ext = service["extension"]
-    assert "2.2" in ext["davinci-crd.version"]
-    options = ext["davinci-crd.configuration-options"]
-    for option in options:
-        assert set(option) == {"code", "type", "name", "description", "default"}
-        assert option["type"] in ("boolean", "integer")
-    codes = [o["code"] for o in options]
-    assert len(codes) == len(set(codes)) and "coverage-info" in codes and "max-cards" in codes
-    assert "authentication is OFF" in service["description"]
+    services = response.json()["services"]
+    assert {(s["hook"], s["id"]) for s in services} == {
+        ("order-sign", "dli-order-sign"),
+        ("order-dispatch", "dli-order-dispatch"),
+        ("order-select", "dli-order-select"),
+    }
+    for service in services:
+        assert {
+            "patient",
+            "coverage",
+            "conditions",
+            "procedures",
+            "labObservations",
+            "socialObservations",
+            "medicationRequests",
+            "goals",
+            "questionnaireResponses",
+        } <= set(service["prefetch"])
+        assert service["prefetch"]["coverage"] == "Coverage?patient={{context.patientId}}&status=active"
+        ext = service["extension"]
+        assert "2.2" in ext["davinci-crd.version"]
+        options = ext["davinci-crd.configuration-options"]
+        for option in options:
+            assert set(option) == {"code", "type", "name", "description", "default"}
+            assert option["type"] in ("boolean", "integer")
+        codes = [o["code"] for o in options]
+        assert len(codes) == len(set(codes)) and "coverage-info" in codes and "max-cards" in codes
+        assert "authentication is OFF" in service["description"]
 
 
 def test_cors_preflight_and_post(client: Client) -> None:

@@ -1,0 +1,535 @@
+"""The Inferno Da Vinci CRD server suite (``inferno-framework/davinci-crd-test-kit``, CRD 2.0.1)
+played against the service (issue 19): its preset request shapes for order-sign, order-select
+and order-dispatch, built from every ``fhir-examples/`` case, and its discovery, service-call,
+response, card, optional-field and coverage-information rules. Each failure is worded as the kit
+words it, so a failing test reads like the kit's report.
+
+Request shapes (from the kit's ``config/presets/ri_crd_server.json.erb`` and its service-call
+test): the request as sent with a ``Authorization: Bearer`` JWT the kit signs with its own key
+(client authentication is off here: the header must be ignored), a ``hookInstance`` that is not a
+UUID and not hex, ``fhirAuthorization`` without ``patient``, the kit's configuration options
+(``alt-drug``, ``dtr-clin``, ``coverage``...: unknown to us, ignored), and for order-dispatch
+the kit's context (a single ``order`` reference, the order prefetched under ``order``).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from cds.app import create_app
+from cds.coverage_information import EXTENSION_URL
+from cds.fhirpath import compiled
+from cds.prefetch import resources_of
+
+from ..conftest import Client, make_settings
+from .hook_shapes import dispatch_request, orders_of, references, select_request
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = sorted(p.parent for p in (ROOT / "fhir-examples").glob("*/request.json"))
+SERVICES = {
+    "order-sign": "dli-order-sign",
+    "order-select": "dli-order-select",
+    "order-dispatch": "dli-order-dispatch",
+}
+PRIMARY = {"order-sign", "order-dispatch"}  # CRD hook categories; the kit wants systemActions on these
+_APPS: dict[str, Any] = {}
+_KIT_KEY = ec.generate_private_key(ec.SECP384R1())
+
+# ------------------------------------------------------------------------------------ shapes
+
+
+def _kit_dispatch(sign: dict[str, Any]) -> dict[str, Any]:
+    """The kit's order-dispatch: ``order`` (one reference) when one order is dispatched, the
+    order prefetched under ``order``; CRD's ``dispatchedOrders`` otherwise."""
+    refs = references(sign)
+    if len(refs) != 1:
+        return dispatch_request(sign)
+    request = dispatch_request(sign, orders_in_prefetch=False)
+    context = request["context"]
+    context["order"] = context.pop("dispatchedOrders")[0]
+    request["prefetch"] = {**(request.get("prefetch") or {}), "order": orders_of(sign)[0]}
+    return request
+
+
+BUILD: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "order-sign": lambda r: copy.deepcopy(r),
+    "order-select": select_request,
+    "order-dispatch": _kit_dispatch,
+}
+
+
+def _hook_instance_not_hex(request: dict[str, Any]) -> dict[str, Any]:
+    request["hookInstance"] = f"inferno-{request['hook']}-f3945c39-dfbe-444f-ba6d-3e05e123b2va"
+    return request
+
+
+def _authorization_without_patient(request: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(request.get("fhirAuthorization"), dict):
+        request["fhirAuthorization"].pop("patient", None)
+    return request
+
+
+def _kit_configuration(request: dict[str, Any]) -> dict[str, Any]:
+    extension = request.setdefault("extension", {})
+    options = extension.setdefault("davinci-crd.configuration", {})
+    for option, value in {"alt-drug": True, "dtr-clin": True, "coverage": True, "max-cards": 10}.items():
+        options.setdefault(option, value)
+    return request
+
+
+SHAPES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "as-sent": lambda r: r,
+    "hookInstance-not-hex": _hook_instance_not_hex,
+    "fhirAuthorization-without-patient": _authorization_without_patient,
+    "kit-configuration-options": _kit_configuration,
+}
+
+
+def _kit_jwt(audience: str) -> str:
+    """A token as the kit's service-call test signs it (ES384, its own jku and kid)."""
+    now = int(time.time())
+    claims = {
+        "iss": "https://inferno.example/custom/crd_server",
+        "aud": audience,
+        "iat": now,
+        "exp": now + 300,
+        "jti": uuid.uuid4().hex,
+    }
+    headers = {
+        "kid": "4b49a739d1eb115b3225f4cf9beb6d1b",
+        "jku": "https://inferno.example/jwks.json",
+        "typ": "JWT",
+    }
+    return jwt.encode(claims, _KIT_KEY, algorithm="ES384", headers=headers)
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    def get(now: str) -> Client:
+        if now not in _APPS:
+            moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+            _APPS[now] = create_app(make_settings(tmp_path_factory.mktemp("kit")), clock=lambda: moment)
+        return Client(_APPS[now])
+
+    yield get
+    for app in _APPS.values():
+        app.state.database.close()
+    _APPS.clear()
+
+
+def _call(client: Client, hook: str, body: dict[str, Any]) -> Any:
+    url = f"{client.base_url}/cds-services/{SERVICES[hook]}"
+    headers = {"Authorization": f"Bearer {_kit_jwt(url)}"}
+    return client.post(f"/cds-services/{SERVICES[hook]}", json=body, headers=headers)
+
+
+# ------------------------------------------------------------------------------------ rules
+
+
+def _valid_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def card_rules(card: dict[str, Any]) -> list[str]:
+    """cards_validation.rb: required fields, summary length, indicator, source, and the optional
+    fields (card_optional_fields_validation_test.rb)."""
+    errors = []
+    for field, kind in (("summary", str), ("indicator", str), ("source", dict)):
+        if not card.get(field):
+            errors.append(f"Card does not contain required field `{field}`")
+        elif not isinstance(card[field], kind):
+            errors.append(f"Card field `{field}` is not of type `{kind.__name__}`")
+    if isinstance(card.get("summary"), str) and len(card["summary"]) >= 140:
+        errors.append("`summary` is over the 140-character limit")
+    if card.get("indicator") not in ("info", "warning", "critical"):
+        errors.append(
+            f"`indicator` is `{card.get('indicator')}`. Allowed values are `info`, `warning`, `critical`"
+        )
+    source = card.get("source") if isinstance(card.get("source"), dict) else {}
+    assert isinstance(source, dict)
+    if not isinstance(source.get("label"), str) or not source.get("label"):
+        errors.append("Source does not contain required field `label`")
+    topic = source.get("topic")
+    if not isinstance(topic, dict):
+        errors.append("Source does not contain required field `topic`")
+    else:
+        for field in ("code", "system"):
+            if not isinstance(topic.get(field), str) or not topic.get(field):
+                errors.append(f"Source topic does not contain required field `{field}`")
+    for field, kind in (
+        ("uuid", str),
+        ("detail", str),
+        ("suggestions", list),
+        ("overrideReasons", list),
+        ("links", list),
+    ):
+        if card.get(field) is not None and not isinstance(card[field], kind):
+            errors.append(f"Card field `{field}` is not of type `{kind.__name__}`")
+    if card.get("suggestions") and card.get("selectionBehavior") not in ("at-most-one", "any"):
+        errors.append("`Card.selectionBehavior` must be provided if suggestions are present")
+    for reason in card.get("overrideReasons") or []:
+        for field in ("code", "system", "display"):
+            if not isinstance(reason.get(field), str) or not reason.get(field):
+                errors.append(f"OverrideReason Coding does not contain required field `{field}`")
+    for link in card.get("links") or []:
+        for field in ("label", "type"):
+            if not isinstance(link.get(field), str) or not link.get(field):
+                errors.append(f"Link does not contain required field `{field}`")
+        if not _valid_url(link.get("url")):
+            errors.append(f"Link field `url` is not a valid URL: `{link.get('url')}`")
+        if link.get("type") not in ("absolute", "smart"):
+            errors.append(f"`Link.type` must be `absolute` or `smart`. Got `{link.get('type')}`")
+        if link.get("type") == "absolute" and link.get("appContext"):
+            errors.append("`appContext` field should only be valued if the link type is smart")
+    return errors
+
+
+CODED = ("covered", "pa-needed", "doc-needed", "doc-purpose", "info-needed")
+SLICES = frozenset(
+    {
+        *CODED,
+        "coverage",
+        "date",
+        "coverage-assertion-id",
+        "satisfied-pa-id",
+        "billingCode",
+        "reason",
+        "detail",
+        "questionnaire",
+        "response",
+        "contact",
+        "dependency",
+        "expiry-date",
+    }
+)
+REQUIRED_SLICES = ("coverage", "covered", "date", "coverage-assertion-id")
+# CRD 2.0.1 invariants as published (StructureDefinition ext-coverage-information). q2's left
+# operand is a collection, which FHIRPath's singleton evaluation reads as a Boolean; fhirpathpy
+# does not apply that rule, so it is written out as exists().
+INVARIANTS = {
+    "crd-ci-q1": "extension.where(url='questionnaire' or url='response').exists() implies "
+    "(extension.where(url = 'doc-needed').exists() and extension.where(url = 'doc-needed').all(value != 'no-doc'))",
+    "crd-ci-q2": "extension.where(url = 'covered' and value != 'not-covered').exists() implies "
+    "extension.where(url = 'pa-needed').exists()",
+    "crd-ci-q3": "extension.where(url = 'info-needed').exists() implies extension.where((url = 'covered' or "
+    "url = 'pa-needed' or url = 'doc-needed') and value = 'conditional').count() >= 1",
+    "crd-ci-q5": "extension.where(url = 'pa-needed' and value = 'satisfied').exists() = "
+    "extension.where(url = 'satisfied-pa-id').exists()",
+}
+_INVARIANTS = {
+    name: compiled(f"extension.where(url = '{EXTENSION_URL}').all({e})") for name, e in INVARIANTS.items()
+}
+
+
+def coverage_information_rules(resource: dict[str, Any]) -> list[str]:
+    """coverage_information_system_action_validation_test.rb and the profile it validates against:
+    slice names, value types, required sub-extensions, invariants, and multi-extension
+    consistency (same coverage: one assertion id; different coverages: distinct ids)."""
+    ref = f"{resource.get('resourceType')}/{resource.get('id')}"
+    errors = []
+    extensions = [e for e in resource.get("extension") or [] if e.get("url") == EXTENSION_URL]
+    if not extensions:
+        errors.append(f"{ref}: no coverage-information extension")
+    by_coverage: dict[str, list[dict[str, Any]]] = {}
+    for ext in extensions:
+        if any(key.startswith("value") for key in ext):
+            errors.append(f"{ref}: the coverage-information extension has a value (it is complex)")
+        subs = ext.get("extension") or []
+        for sub in subs:
+            url = sub.get("url")
+            values = [k for k in sub if k.startswith("value")]
+            if not isinstance(url, str) or url.startswith("http") or url not in SLICES:
+                errors.append(f"{ref}: sub-extension url `{url}` is not a slice name of the extension")
+            elif url in CODED and values != ["valueCode"]:
+                errors.append(f"{ref}: sub-extension `{url}` must be valueCode, not {values}")
+            elif url == "billingCode" and values != ["valueCoding"]:
+                errors.append(f"{ref}: sub-extension `billingCode` must be valueCoding, not {values}")
+        for name in REQUIRED_SLICES:
+            if sum(1 for s in subs if s.get("url") == name) != 1:
+                errors.append(f"{ref}: sub-extension `{name}` must appear exactly once")
+        coverage = next(
+            (s.get("valueReference", {}).get("reference") for s in subs if s.get("url") == "coverage"), None
+        )
+        by_coverage.setdefault(str(coverage), []).append(ext)
+    for name, check in _INVARIANTS.items():
+        if check(resource) != [True]:
+            errors.append(f"{ref}: invariant {name} failed: {INVARIANTS[name]}")
+    seen_ids: set[str] = set()
+    for coverage, group in by_coverage.items():
+        ids = {
+            s.get("valueString")
+            for e in group
+            for s in e.get("extension") or []
+            if s.get("url") == "coverage-assertion-id"
+        }
+        if len(ids) != 1:
+            errors.append(
+                f"{ref}: extension has multiple repetitions of coverage `{coverage}` with different coverage-assertion-ids."
+            )
+        if ids & seen_ids:
+            errors.append(
+                f"{ref}: extensions referencing differing coverage SHALL have distinct coverage-assertion-ids."
+            )
+        seen_ids |= {i for i in ids if isinstance(i, str)}
+    return errors
+
+
+def echoed_order_rules(resource: dict[str, Any], sent: dict[str, Any], hook: str) -> list[str]:
+    """The order an update action returns is the order sent, plus the coverage information: what
+    the CRD order profiles require is kept (status draft on order-sign and order-select)."""
+    ref = f"{resource.get('resourceType')}/{resource.get('id')}"
+    errors = []
+    if hook != "order-dispatch" and resource.get("status") != "draft":
+        errors.append(f"{ref}: the echoed order's status is `{resource.get('status')}`, not draft")
+    for element in ("status", "intent", "subject", "code", "authoredOn", "requester"):
+        if element not in resource:
+            errors.append(f"{ref}: the echoed order has no `{element}` (required by the CRD order profile)")
+        elif resource[element] != sent.get(element):
+            errors.append(f"{ref}: the echoed order's `{element}` differs from the order sent")
+    if {k: v for k, v in resource.items() if k != "extension"} != {
+        k: v for k, v in sent.items() if k != "extension"
+    }:
+        errors.append(f"{ref}: the echoed order differs from the order sent beyond its extensions")
+    return errors
+
+
+def response_rules(body: Any, hook: str, request: dict[str, Any]) -> list[str]:
+    """service_response_validation_test.rb and the coverage-information tests on one response."""
+    if not isinstance(body, dict):
+        return ["Invalid JSON: server response is not a JSON object"]
+    errors = []
+    cards, actions = body.get("cards"), body.get("systemActions")
+    if cards is None:
+        errors.append("Server response did not have the `cards` field.")
+    elif not isinstance(cards, list):
+        errors.append("`cards` field of server response is not an array.")
+    else:
+        for card in cards:
+            errors += card_rules(card)
+    if hook in PRIMARY and actions is None:
+        errors.append(
+            f"Server response did not have the `systemActions` field, which must be present for the `'{hook}' hook."
+        )
+    if actions is not None and not isinstance(actions, list):
+        errors.append("`systemActions` of server response is not an array.")
+    sent = {f"{o['resourceType']}/{o.get('id')}": o for o in orders_of(request_orders(request))}
+    for action in actions or []:
+        for field in ("type", "description"):
+            if not isinstance(action.get(field), str) or not action.get(field):
+                errors.append(f"Action does not contain required field `{field}`")
+        if action.get("type") not in ("create", "update", "delete"):
+            errors.append(f"Action type value `{action.get('type')}` is not allowed.")
+            continue
+        resource = action.get("resource")
+        if action["type"] in ("create", "update") and not isinstance(resource, dict):
+            errors.append(f"`Action.resource` must be present for `{action['type']}` actions")
+            continue
+        if action["type"] != "update" or not any(
+            e.get("url") == EXTENSION_URL for e in resource.get("extension") or []
+        ):
+            continue
+        ref = f"{resource.get('resourceType')}/{resource.get('id')}"
+        if ref not in sent:
+            errors.append(f"Resource being updated must be from the `draftOrders` entry. {ref} is not")
+            continue
+        errors += coverage_information_rules(resource)
+        errors += echoed_order_rules(resource, sent[ref], hook)
+        if hook not in PRIMARY:
+            asked = [
+                s.get("url")
+                for e in resource["extension"]
+                if e.get("url") == EXTENSION_URL
+                for s in e.get("extension") or []
+                if s.get("url") in ("doc-needed", "questionnaire")
+            ]
+            if asked:
+                errors.append(
+                    f"{ref}: coverage information on a secondary hook asks for documentation ({asked}; CRD hook-19)"
+                )
+    return errors
+
+
+def request_orders(request: dict[str, Any]) -> dict[str, Any]:
+    """An order-sign-like view of any of the three requests: its orders under draftOrders."""
+    if "draftOrders" in request["context"]:
+        return request
+    resources = [
+        r
+        for v in (request.get("prefetch") or {}).values()
+        if isinstance(v, dict)
+        for r in ([e["resource"] for e in v.get("entry", [])] if v.get("resourceType") == "Bundle" else [v])
+    ]
+    return {
+        "context": {
+            "draftOrders": {
+                "entry": [{"resource": r} for r in resources if r.get("resourceType") == "ServiceRequest"]
+            }
+        }
+    }
+
+
+# ------------------------------------------------------------------------------------ tests
+
+
+def test_discovery_rules(apps: Any) -> None:
+    """discovery_endpoint_test.rb and discovery_services_validation_test.rb, with the kit's JWT."""
+    client = apps("2026-11-24T10:00:00Z")
+    response = client.get("/cds-services", headers={"Authorization": f"Bearer {_kit_jwt('x')}"})
+    assert response.status_code == 200, "Unexpected response status: expected 200"
+    body = response.json()
+    assert isinstance(body.get("services"), list), (
+        "Services field of the CDS Discovery response object is not an array."
+    )
+    for service in body["services"]:
+        for field in ("hook", "description", "id"):
+            assert isinstance(service.get(field), str) and service[field], (
+                f"Service `{service.get('id')}` did not contain required field: `{field}`"
+            )
+        assert all(isinstance(q, str) for q in (service.get("prefetch") or {}).values())
+    assert {s["hook"]: s["id"] for s in body["services"]} == SERVICES, "a hook's service was not discovered"
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=list(SHAPES))
+@pytest.mark.parametrize("hook", SERVICES, ids=list(SERVICES))
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_kit_rules(case: Path, hook: str, shape: str, apps: Any) -> None:
+    meta = json.loads((case / "case.json").read_text())
+    request = SHAPES[shape](BUILD[hook](json.loads((case / "request.json").read_text())))
+    response = _call(apps(meta["now"]), hook, request)
+    assert response.status_code == 200, (
+        f"Unexpected response status: expected 200, but received {response.status_code}: {response.text}"
+    )
+    body = response.json()
+    assert response_rules(body, hook, request) == []
+    if hook in PRIMARY and meta["outcomes"] and _has_coverage(request):
+        # hook-16: a primary hook returns coverage information for every order it decides.
+        assert {
+            f"{a['resource']['resourceType']}/{a['resource']['id']}" for a in body["systemActions"]
+        } == set(meta["outcomes"])
+
+
+def _has_coverage(request: dict[str, Any]) -> bool:
+    return any(
+        r["resourceType"] == "Coverage"
+        for v in (request.get("prefetch") or {}).values()
+        for r in resources_of(v)
+    )
+
+
+def test_the_cases_include_answers_without_coverage_information(apps: Any) -> None:
+    """The rules matter where there is nothing to say: a case without a Coverage and a case
+    without an order in scope answer with ``systemActions: []`` on the primary hooks."""
+    empty: dict[str, set[str]] = {}
+    for case in CASES:
+        meta = json.loads((case / "case.json").read_text())
+        request = json.loads((case / "request.json").read_text())
+        for hook in PRIMARY:
+            body = _call(apps(meta["now"]), hook, BUILD[hook](request)).json()
+            if body.get("systemActions") == []:
+                empty.setdefault("no coverage" if meta["outcomes"] else "nothing in scope", set()).add(hook)
+    assert empty == {"no coverage": PRIMARY, "nothing in scope": PRIMARY}
+
+
+# ------------------------------------------------------------------------------------ the rules can fail
+
+
+def _good_resource() -> dict[str, Any]:
+    request = json.loads(
+        (ROOT / "fhir-examples" / "41-crd-2-0-1-documentation-needed" / "request.json").read_text()
+    )
+    body = json.loads(
+        (ROOT / "fhir-examples" / "41-crd-2-0-1-documentation-needed" / "expected.json").read_text()
+    )
+    resource: dict[str, Any] = body["systemActions"][0]["resource"]
+    assert coverage_information_rules(resource) == [] and request
+    return resource
+
+
+def _subs(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    ext = next(e for e in resource["extension"] if e["url"] == EXTENSION_URL)
+    subs: list[dict[str, Any]] = ext["extension"]
+    return subs
+
+
+BREAKS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "full-url-slice": (lambda r: _subs(r)[1].update(url=f"{EXTENSION_URL}#covered"), "is not a slice name"),
+    "coding-for-code": (
+        lambda r: _subs(r)[1].update(valueCoding={"code": "covered"}) or _subs(r)[1].pop("valueCode"),
+        "must be valueCode",
+    ),
+    "no-date": (
+        lambda r: _subs(r).remove(next(s for s in _subs(r) if s["url"] == "date")),
+        "`date` must appear exactly once",
+    ),
+    "q1": (lambda r: _subs(r).remove(next(s for s in _subs(r) if s["url"] == "doc-needed")), "crd-ci-q1"),
+    "q2": (lambda r: _subs(r).remove(next(s for s in _subs(r) if s["url"] == "pa-needed")), "crd-ci-q2"),
+    "q3": (lambda r: _subs(r).append({"url": "info-needed", "valueCode": "OTH"}), "crd-ci-q3"),
+    "q5": (lambda r: _subs(r).append({"url": "satisfied-pa-id", "valueString": "pa-1"}), "crd-ci-q5"),
+    "valued-extension": (lambda r: r["extension"][-1].update(valueString="x"), "has a value"),
+    "same-coverage-two-ids": (
+        lambda r: r["extension"].append(
+            {
+                **copy.deepcopy(r["extension"][-1]),
+                "extension": [
+                    {**s, "valueString": "other"} if s["url"] == "coverage-assertion-id" else s
+                    for s in _subs(r)
+                ],
+            }
+        ),
+        "different coverage-assertion-ids",
+    ),
+    "other-coverage-same-id": (
+        lambda r: r["extension"].append(
+            {
+                **copy.deepcopy(r["extension"][-1]),
+                "extension": [
+                    {**s, "valueReference": {"reference": "Coverage/other"}} if s["url"] == "coverage" else s
+                    for s in _subs(r)
+                ],
+            }
+        ),
+        "SHALL have distinct coverage-assertion-ids",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BREAKS, ids=list(BREAKS))
+def test_each_coverage_information_rule_can_fail(name: str) -> None:
+    resource = copy.deepcopy(_good_resource())
+    breaker, message = BREAKS[name]
+    breaker(resource)
+    errors = coverage_information_rules(resource)
+    assert any(message in e for e in errors), errors
+
+
+def test_each_card_rule_can_fail() -> None:
+    body = json.loads(
+        (ROOT / "fhir-examples" / "01-meets-aml-relapse-prevention" / "expected.json").read_text()
+    )
+    card = body["cards"][0]
+    assert card_rules(card) == []
+    broken = {
+        "`summary` is over": {**card, "summary": "x" * 140},
+        "`indicator` is": {**card, "indicator": "hard-stop"},
+        "`label`": {**card, "source": {**card["source"], "label": ""}},
+        "`topic`": {**card, "source": {"label": "Plan"}},
+        "not a valid URL": {**card, "links": [{**card["links"][0], "url": "/relative/policy.pdf"}]},
+        "appContext": {**card, "links": [{**card["links"][0], "appContext": "x"}]},
+    }
+    for message, bad in broken.items():
+        assert any(message in e for e in card_rules(bad)), message
