@@ -10,5 +10,6 @@ terms. Modules, named after PAS concepts:
 - ``claim_response``: the PAS response Bundle with its ClaimResponse (and what a pended item needs);
 - ``inquiry``: ``$inquire``, query by example over the stored submissions;
 - ``store``: every submission and its response, committed before the answer;
-- ``service``: ``$submit`` and ``$inquire`` end to end (no HTTP: errors are ``cds.errors``).
+- ``service``: ``$submit`` and ``$inquire`` end to end (no HTTP: errors are ``cds.errors``);
+- ``cli``: ``dli-cds pas submit BUNDLE.json`` through the same service.
 """

@@ -76,10 +76,15 @@ class PasClaim:
 
     @property
     def record(self) -> list[dict[str, Any]]:
-        """Every resource of the Bundle but the Claim and the answers: the patient's record."""
+        """Every resource of the Bundle but the Claim, the answers and any Patient other than
+        the Claim's (a subscriber who is not the patient): the patient's record."""
         answers = {id(a) for a in self.answers}
         return [
-            e.resource for e in self.bundle.entries[1:] if e.type != "Claim" and id(e.resource) not in answers
+            e.resource
+            for e in self.bundle.entries[1:]
+            if e.type != "Claim"
+            and id(e.resource) not in answers
+            and (e.type != "Patient" or e is self.patient)
         ]
 
     @property

@@ -100,7 +100,7 @@ class ClaimService:
                 f"{claim.claim.where}.item",
             )
         return [
-            _review(claim, item_index, decided.get(id(item.order)))
+            _item_review(claim, item_index, decided.get(id(item.order)))
             for item_index, item in enumerate(claim.items)
         ]
 
@@ -113,7 +113,7 @@ class ClaimService:
         return inquiries.inquiry_result(inquiry, found, now), inquiry.patient_id
 
 
-def _review(claim: PasClaim, index: int, decided: OrderOutcome | None) -> ItemReview:
+def _item_review(claim: PasClaim, index: int, decided: OrderOutcome | None) -> ItemReview:
     item = claim.items[index]
     seq = item.sequence
     if decided is None:

@@ -175,3 +175,18 @@ def test_inquiry_without_member_id_is_refused(client: Client) -> None:
     assert response.status_code == 422
     where = f"Bundle.entry[{kinds.index('Patient')}].resource.identifier"
     assert response.json()["issue"][0]["expression"] == [where]
+
+
+def test_a_subscriber_who_is_not_the_patient_is_not_the_record(client: Client) -> None:
+    """PAS Bundles may carry the subscriber as a second Patient: the Claim's patient is the record's."""
+    bundle = pas_bundle(_request("23-current-smoker"), "subscriber-1", NOW)
+    subscriber = {"resourceType": "Patient", "id": "subscriber-23", "name": [{"family": "Subscriber"}]}
+    bundle["entry"].append(
+        {"fullUrl": f"http://ehr.example.org/fhir/Patient/{subscriber['id']}", "resource": subscriber}
+    )
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    coverage = bundle["entry"][kinds.index("Coverage")]["resource"]
+    coverage["subscriber"] = {"reference": "Patient/subscriber-23"}
+    response = _submit(client, bundle)
+    assert response.status_code == 200, response.text
+    assert action_code(response.json()["entry"][0]["resource"]["item"][0]) == "A3"
