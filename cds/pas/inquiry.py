@@ -22,7 +22,7 @@ from typing import Any
 from cds.errors import UnsupportedRequest
 from cds.pas.claim import PasClaim, is_not_applicable, serviced_range
 from cds.pas.review_action import PAS
-from cds.pas.store import StoredClaim
+from cds.pas.store import ClaimIndex, StoredClaim
 
 INQUIRY_RESPONSE_PROFILE = f"{PAS}/profile-claiminquiryresponse"
 INQUIRY_BUNDLE_PROFILE = f"{PAS}/profile-pas-inquiry-response-bundle"
@@ -46,7 +46,7 @@ def search_keys(inquiry: PasClaim) -> tuple[str, tuple[str, ...]]:
     return member, npis
 
 
-def matches(inquiry: PasClaim, stored: StoredClaim) -> bool:
+def matches(inquiry: PasClaim, stored: ClaimIndex) -> bool:
     if not set(inquiry.provider_npis) & set(stored.provider_npis):
         return False
     wanted = [i for i in inquiry.items if not is_not_applicable(i)]

@@ -108,9 +108,14 @@ class ClaimService:
         """The Parameters of matching inquiry response Bundles, and the patient asked about."""
         inquiry = read_inquiry(body)
         member, _npis = inquiries.search_keys(inquiry)
-        stored = await asyncio.to_thread(self.store.by_member, member) if self.store is not None else []
-        found = [s for s in stored if inquiries.matches(inquiry, s)]
+        found = await asyncio.to_thread(self._matching, inquiry, member)
         return inquiries.inquiry_result(inquiry, found, now), inquiry.patient_id
+
+    def _matching(self, inquiry: PasClaim, member: str) -> list[StoredClaim]:
+        if self.store is None:
+            return []
+        keys = [c.claim_key for c in self.store.by_member(member) if inquiries.matches(inquiry, c)]
+        return [s for s in (self.store.get(k) for k in keys) if s is not None]
 
 
 def _item_review(claim: PasClaim, index: int, decided: OrderOutcome | None) -> ItemReview:

@@ -55,6 +55,16 @@ class StoredClaim:
         return value
 
 
+@dataclass(frozen=True)
+class ClaimIndex:
+    """What ``$inquire`` matches a stored submission on (its Bundles are not read for it)."""
+
+    claim_key: str
+    provider_npis: tuple[str, ...]
+    items: tuple[dict[str, Any], ...]
+    pre_auth_ref: str | None
+
+
 class ClaimStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -90,11 +100,20 @@ class ClaimStore:
             return existing
         return stored
 
-    def by_member(self, member_id: str) -> list[StoredClaim]:
-        """Every stored submission for a member id, oldest first."""
-        query = select(pas_claim).where(pas_claim.c.member_id == member_id).order_by(pas_claim.c.id)
+    def by_member(self, member_id: str) -> list[ClaimIndex]:
+        """What to match of every stored submission for a member id, oldest first."""
+        columns = [pas_claim.c[name] for name in ("claim_key", "provider_npis", "items", "pre_auth_ref")]
+        query = select(*columns).where(pas_claim.c.member_id == member_id).order_by(pas_claim.c.id)
         with self.engine.connect() as conn:
-            return [_stored(r._mapping) for r in conn.execute(query)]
+            return [
+                ClaimIndex(
+                    claim_key=r["claim_key"],
+                    provider_npis=tuple(json.loads(r["provider_npis"])),
+                    items=tuple(json.loads(r["items"])),  # ("items" is also a method of c and Row)
+                    pre_auth_ref=r["pre_auth_ref"],
+                )
+                for r in (row._mapping for row in conn.execute(query))
+            ]
 
 
 def _stored(row: Any) -> StoredClaim:

@@ -3,13 +3,20 @@ answer, the audit row, the CRD assertion id carried through, and query by exampl
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
+from cds.decision_core import DecisionCore
+from cds.evaluation import PolicyEngine
+from cds.fhir_client import FhirClient
+from cds.limits import Deadline
 from cds.pas.claim_response import ASSERTION_SYSTEM, ITEM_TRACE_NUMBER
 from cds.pas.review_action import action_code
+from cds.pas.service import ClaimService
 from cds.pas.store import ClaimStore
 
 from ..conftest import Client
@@ -190,3 +197,26 @@ def test_a_subscriber_who_is_not_the_patient_is_not_the_record(client: Client) -
     response = _submit(client, bundle)
     assert response.status_code == 200, response.text
     assert action_code(response.json()["entry"][0]["resource"]["item"][0]) == "A3"
+
+
+def test_concurrent_identical_submissions_store_one(app: Any) -> None:
+    """Four copies of one submission at once: one row, one answer for all (the losers of the
+    insert race read the winner's row)."""
+    settings = app.state.settings
+    store = ClaimStore(app.state.database.engine)
+    core = DecisionCore(PolicyEngine(settings.cql_dir), FhirClient(0.2, 1), 4.0)
+    service = ClaimService(core, store)
+    bundle = pas_bundle(_request("01-meets-aml-relapse-prevention"), "race-1", NOW)
+    now = dt.datetime(2026, 11, 24, 10, tzinfo=dt.UTC)
+
+    async def race() -> list[Any]:
+        return await asyncio.gather(
+            *(
+                service.submit(copy.deepcopy(bundle), now=now, questionnaire_url="q", deadline=Deadline(4))
+                for _ in range(4)
+            )
+        )
+
+    results = asyncio.run(race())
+    assert all(r.body == results[0].body for r in results)
+    assert len([s for s in store.by_member("MBR-pat-01") if s.claim_key.endswith("|race-1")]) == 1
