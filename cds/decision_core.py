@@ -20,7 +20,8 @@ API (stable; the PAS adapter builds on it)::
                                    # None: every order. The others are still "Draft Orders".
         incomplete_ok=False,       # True: queries missing and no FHIR server -> decide on what is in hand
         orders_validated=False,    # True: the adapter already ran validate_order on each
-        label="hook-instance-id",         # names the case in the log (no contents)
+        record_at="prefetch",      # where unreadable record data is named in errors
+        label="hook-instance-id",  # names the case in the log (no contents)
     ))
     outcome.orders    # one OrderOutcome per order in scope, in order; [] when none is
     outcome.coverage  # "Coverage/<id>" of the patient's active Coverage, or None
@@ -82,6 +83,7 @@ class CaseInput:
     targets: frozenset[str] | None = None
     orders_validated: bool = False
     orders_at: str = "context.draftOrders"
+    record_at: str = "prefetch"
     label: str = ""
 
 
@@ -153,7 +155,7 @@ class DecisionCore:
             shared = self.engine.record(record)
             chosen = [(o, self._context(case, o, orders, shared)) for o in in_scope]
         except Exception as exc:
-            raise _data_error(exc, [*in_scope, *record], "prefetch") from None
+            raise _data_error(exc, [*in_scope, *record], case.record_at) from None
         return self._decided(case, chosen, record)
 
     # ------------------------------------------------------------------ steps
@@ -183,7 +185,7 @@ class DecisionCore:
             in_scope = self._scope(case, orders)
             if not in_scope:
                 return CaseOutcome([], None, record)
-            raise _data_error(exc, [*in_scope, *record], "prefetch") from None
+            raise _data_error(exc, [*in_scope, *record], case.record_at) from None
         try:
             chosen = [(o, ctx) for o, ctx in zip(candidates, contexts, strict=True) if engine.in_scope(ctx)]
         except EvaluationTimeout:
@@ -207,7 +209,7 @@ class DecisionCore:
             return self._out_of_time(case, [o for o, _ in chosen], record)
         except Exception as exc:
             # Malformed FHIR data in the record (e.g. a string where a CodeableConcept belongs).
-            raise _data_error(exc, [*(o for o, _ in chosen), *record], "prefetch") from None
+            raise _data_error(exc, [*(o for o, _ in chosen), *record], case.record_at) from None
         keys = id_keys([d.order_ref for d in decisions])
         outcomes = [OrderOutcome(d.order, key, decision=d) for d, key in zip(decisions, keys, strict=True)]
         for o in outcomes:
@@ -251,7 +253,8 @@ class DecisionCore:
         if not case.fhir_server:
             keys = ", ".join(sorted(case.missing))
             raise DataUnavailable(
-                f"prefetch is missing {keys} and no fhirServer was given to read them from", "prefetch"
+                f"{case.record_at} is missing {keys} and no fhirServer was given to read them from",
+                case.record_at,
             )
         # Leave part of the budget for the evaluation that follows the fetch.
         reserve = min(0.5, self.time_budget_seconds / 4)

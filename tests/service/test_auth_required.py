@@ -13,10 +13,11 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from cds.app import create_app
 from tests.conftest import NOW, Client, make_settings
+from tests.service.hook_shapes import dispatch_request, select_request
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUEST = json.loads(
@@ -67,7 +68,9 @@ def test_a_token_sent_twice_at_once_gets_in_once(secured: Client) -> None:
     async def both() -> list[int]:
         transport = httpx.ASGITransport(app=secured.app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-            calls = [client.post("/cds-services/dli-order-sign", json=REQUEST, headers=headers) for _ in range(4)]
+            calls = [
+                client.post("/cds-services/dli-order-sign", json=REQUEST, headers=headers) for _ in range(4)
+            ]
             return sorted(r.status_code for r in await asyncio.gather(*calls))
 
     assert asyncio.run(both()) == [200, 401, 401, 401]
@@ -101,3 +104,57 @@ def test_preflight_needs_no_token(secured: Client) -> None:
         },
     )
     assert response.status_code == 200
+
+
+KIT_ISS = "https://inferno.example/custom/crd_server"
+KIT_KEYS: dict[str, tuple[Any, str]] = {  # alg -> (private key, kid)
+    "ES384": (ec.generate_private_key(ec.SECP384R1()), "kit-es"),
+    "RS384": (rsa.generate_private_key(public_exponent=65537, key_size=2048), "kit-rs"),
+}
+
+
+def _kit_jwks(verify_first: bool) -> dict[str, Any]:
+    """A JWKS as the Inferno CRD kit's key file holds it: for each of an ES384 and an RS384 key,
+    a signing entry (private, ``key_ops: [sign]``) and a verification entry under one kid."""
+    keys = []
+    for alg, (private, kid) in KIT_KEYS.items():
+        algorithm = jwt.algorithms.ECAlgorithm if alg == "ES384" else jwt.algorithms.RSAAlgorithm
+        sign = json.loads(algorithm.to_jwk(private)) | {"kid": kid, "alg": alg, "key_ops": ["sign"]}
+        public = json.loads(algorithm.to_jwk(private.public_key()))
+        verify = public | {"kid": kid, "alg": alg, "use": "sig", "key_ops": ["verify"]}
+        keys += [verify, sign] if verify_first else [sign, verify]
+    return {"keys": keys}
+
+
+@pytest.mark.parametrize("verify_first", [True, False], ids=["verify-entry-first", "sign-entry-first"])
+@pytest.mark.parametrize("alg", ["ES384", "RS384"])
+@pytest.mark.parametrize("service", ["dli-order-sign", "dli-order-select", "dli-order-dispatch"])
+def test_the_kits_keys_get_in_on_every_hook(
+    alg: str, service: str, verify_first: bool, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        tmp_path, auth_mode="required", auth_issuers={KIT_ISS: {"jwks": _kit_jwks(verify_first)}}
+    )
+    app = create_app(settings, clock=lambda: NOW)
+    body = {
+        "dli-order-sign": REQUEST,
+        "dli-order-select": select_request(REQUEST),
+        "dli-order-dispatch": dispatch_request(REQUEST),
+    }[service]
+    now = int(time.time())
+    claims = {
+        "iss": KIT_ISS,
+        "aud": f"{BASE}/cds-services/{service}",
+        "iat": now,
+        "exp": now + 300,
+        "jti": uuid.uuid4().hex,
+    }
+    key, kid = KIT_KEYS[alg]
+    token = jwt.encode(claims, key, algorithm=alg, headers={"kid": kid, "typ": "JWT"})
+    try:
+        response = Client(app).post(
+            f"/cds-services/{service}", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200, response.text
+    finally:
+        app.state.database.close()

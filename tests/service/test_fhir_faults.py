@@ -15,6 +15,7 @@ import pytest
 from cds.app import create_app
 from tests import fault_fhir_server
 from tests.conftest import NOW, Client, make_settings
+from tests.service.hook_shapes import dispatch_request, select_request
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUEST = json.loads(
@@ -116,3 +117,20 @@ def test_an_unsupported_search_is_no_data_not_an_outage(fault_client: Client) ->
     assert response.status_code == 200
     cov = _coverage(response.json())
     assert cov["covered"]["valueCode"] == "covered" and cov["doc-needed"]["valueCode"] == "clinical"
+
+
+@pytest.mark.parametrize("fault", ["error500", "malformed", "reset"])
+def test_select_and_dispatch_answer_technical_too(fault_client: Client, fault: str) -> None:
+    """The same fault handling behind every door (one decision core): order-dispatch (the
+    order in the prefetch) and order-select answer indeterminate/technical, never a 5xx."""
+    with fault_fhir_server.fault_server() as (root, _log):
+        sign = _without_record(f"{root}/{fault}", "2.2")
+        for service, body in (
+            ("dli-order-dispatch", dispatch_request(sign)),
+            ("dli-order-select", select_request(sign)),
+        ):
+            response = fault_client.post(f"/cds-services/{service}", json=body)
+            assert response.status_code == 200, (service, response.text)
+            cov = _coverage(response.json())
+            assert cov["covered"]["valueCode"] == "indeterminate", service
+            assert cov["reason"]["valueCodeableConcept"]["coding"][0]["code"] == "technical", service

@@ -1,4 +1,4 @@
-"""Generated request shapes (hypothesis): whatever a client sends, the answer is never a 5xx
+"""Generated request shapes (hypothesis) on the three hooks: whatever a client sends, the answer is never a 5xx
 and every 4xx carries an OperationOutcome. CI runs a few hundred examples; set
 ``FUZZ_EXAMPLES=10000`` for the full run (issue 4)."""
 
@@ -16,9 +16,16 @@ from hypothesis import strategies as st
 from cds.app import create_app
 from tests.conftest import NOW, Client, make_settings
 from tests.service.conftest import GENERATED
+from tests.service.hook_shapes import dispatch_request, select_request
 
 ROOT = Path(__file__).resolve().parents[2]
-BASES = [json.loads(p.read_text()) for p in sorted((ROOT / "fhir-examples").glob("*/request.json"))[:12]]
+SIGN = [json.loads(p.read_text()) for p in sorted((ROOT / "fhir-examples").glob("*/request.json"))[:12]]
+# (service, request): the three hooks, their requests built from the same examples.
+BASES = [
+    *(("dli-order-sign", r) for r in SIGN),
+    *(("dli-order-select", select_request(r)) for r in SIGN[:6]),
+    *(("dli-order-dispatch", dispatch_request(r)) for r in SIGN[:6]),
+]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 # The CI run is reproducible (derandomized); a full run (FUZZ_EXAMPLES set) explores at random.
 DERANDOMIZE = "FUZZ_EXAMPLES" not in os.environ
@@ -45,10 +52,11 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 @st.composite
-def requests(draw: st.DrawFn) -> bytes:
+def requests(draw: st.DrawFn) -> tuple[str, bytes]:
+    service, base = draw(st.sampled_from(BASES))
     if draw(st.integers(0, 9)) == 0:
-        return draw(st.binary(max_size=64))
-    body = copy.deepcopy(draw(st.sampled_from(BASES)))
+        return service, draw(st.binary(max_size=64))
+    body = copy.deepcopy(base)
     for _ in range(draw(st.integers(1, 4))):
         paths = _paths(body)
         if not paths:
@@ -64,7 +72,7 @@ def requests(draw: st.DrawFn) -> bytes:
             parent[path[-1]] = None
         else:
             parent[path[-1]] = draw(JSON)
-    return json.dumps(body).encode()
+    return service, json.dumps(body).encode()
 
 
 _CLIENT: Client | None = None
@@ -87,9 +95,10 @@ def _client() -> Client:
     max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=DERANDOMIZE
 )
 @given(requests())
-def test_generated_requests_never_fail_the_server(body: bytes) -> None:
+def test_generated_requests_never_fail_the_server(request: tuple[str, bytes]) -> None:
+    service, body = request
     response = _client().post(
-        "/cds-services/dli-order-sign", content=body, headers={"Content-Type": "application/json"}
+        f"/cds-services/{service}", content=body, headers={"Content-Type": "application/json"}
     )
     GENERATED["hypothesis request shapes"] += 1
     assert response.status_code < 500, response.text

@@ -94,3 +94,18 @@ def test_a_dispatched_order_that_cannot_be_read_is_named(client: Client) -> None
     response = client.post(DISPATCH, json=request)
     assert response.status_code == 412
     assert "ServiceRequest/" in response.json()["issue"][0]["diagnostics"]
+
+
+def test_configuration_options_apply_to_every_hook(client: Client) -> None:
+    sign = _request("01-meets-aml-relapse-prevention")
+    for url, request in ((SELECT, select_request(sign)), (DISPATCH, dispatch_request(sign))):
+        for options, cards, actions in (
+            ({"coverage-info": False}, 1, 0),
+            ({"guideline": False}, 0, 1),
+            ({"max-cards": 0}, 0, 1),
+            ({"inferno-unknown": True}, 1, 1),
+        ):
+            configured = copy.deepcopy(request)
+            configured["extension"] = {"davinci-crd.configuration": options}
+            body = client.post(url, json=configured).json()
+            assert (len(body["cards"]), len(body["systemActions"])) == (cards, actions), (url, options)
