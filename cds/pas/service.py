@@ -89,6 +89,7 @@ class ClaimService:
                 questionnaire_url=questionnaire_url,
                 deadline=deadline,
                 orders_at="Bundle.entry.resource",
+                record_at="Bundle.entry.resource",
                 label=claim.key,
             )
         )

@@ -220,3 +220,14 @@ def test_concurrent_identical_submissions_store_one(app: Any) -> None:
     results = asyncio.run(race())
     assert all(r.body == results[0].body for r in results)
     assert len([s for s in store.by_member("MBR-pat-01") if s.claim_key.endswith("|race-1")]) == 1
+
+
+def test_record_data_the_engine_cannot_read_is_named(client: Client) -> None:
+    bundle = pas_bundle(_request("23-current-smoker"), "broken-record-1", NOW)
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    bundle["entry"][kinds.index("Condition")]["resource"]["code"] = "AML"  # a string, not a CodeableConcept
+    response = _submit(client, bundle)
+    assert response.status_code == 400, response.text
+    issue = response.json()["issue"][0]
+    assert issue["expression"] == ["Bundle.entry.resource"]
+    assert "is not valid FHIR R4" in issue["diagnostics"]
