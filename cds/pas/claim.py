@@ -129,6 +129,22 @@ class PasClaim:
     def created(self) -> dt.date | None:
         return _date(self.claim.resource.get("created"))
 
+    @property
+    def patient_event(self) -> tuple[dt.date | None, dt.date | None] | None:
+        """The dates of the event requested (``supportingInfo`` of category ``patientEvent``,
+        its ``timing[x]``), or None without one."""
+        for info in _list(self.claim.resource.get("supportingInfo")):
+            if not _has_code(info.get("category"), "patientEvent"):
+                continue
+            timing = {
+                k.replace("timing", "serviced"): v
+                for k, v in info.items()
+                if k in ("timingDate", "timingPeriod")
+            }
+            if timing:
+                return serviced_range(timing)
+        return None
+
 
 def read_submission(body: Any) -> PasClaim:
     """A ``$submit`` body read as a PAS request Bundle and its Claim."""

@@ -5,8 +5,9 @@ The inquiry Claim's own identifier names the inquiry, not a search key. A stored
 matches when (§spec-53) the patient's member id (Patient identifier type ``MB``, else the
 Coverage's) is the same **and** the requesting provider shares an NPI with it; and, when the
 inquiry gives them, when one of its items' service codes is among the submission's (the
-``not-applicable`` code means any service, §spec-43), when the items' ``serviced[x]`` overlaps
-the submission's requested dates (its Claim's ``created`` date when it had none), and when an
+``not-applicable`` code means any service, §spec-43), when the items' ``serviced[x]`` or the
+patient event's dates (``supportingInfo`` ``patientEvent``) overlap the submission's requested
+dates (its patient event's, else its Claim's ``created`` date, when an item had none), and when an
 ``extension-authorizationNumber`` equals the submission's ``preAuthRef``. The answer is a
 Parameters with one ``return`` (the OperationDefinition's output name) per match: an inquiry
 response Bundle whose first entry is the stored ClaimResponse (§spec-44) with its current
@@ -55,6 +56,8 @@ def matches(inquiry: PasClaim, stored: ClaimIndex) -> bool:
         if not any(code in codes for i in wanted for _, code in i.codes):
             return False
     ranges = [serviced_range(i.serviced) for i in inquiry.items if i.serviced]
+    if inquiry.patient_event is not None:
+        ranges.append(inquiry.patient_event)
     if ranges and not any(_overlaps(r, _stored_range(item)) for r in ranges for item in stored.items):
         return False
     numbers = {

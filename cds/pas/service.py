@@ -183,11 +183,12 @@ def _record(
     claim: PasClaim, digest: str, now: dt.datetime, reviews: list[ItemReview], response: dict[str, Any]
 ) -> StoredClaim:
     created = claim.created or now.date()
+    event = claim.patient_event
     items = []
     for review in reviews:
         start, end = serviced_range(review.item.serviced)
-        if start is None and end is None:
-            start = end = created
+        if start is None and end is None:  # the item's dates, else the event's, else the Claim's
+            start, end = event if event is not None else (created, created)
         items.append(
             {
                 "sequence": review.item.sequence,

@@ -231,3 +231,25 @@ def test_record_data_the_engine_cannot_read_is_named(client: Client) -> None:
     issue = response.json()["issue"][0]
     assert issue["expression"] == ["Bundle.entry.resource"]
     assert "is not valid FHIR R4" in issue["diagnostics"]
+
+
+def test_inquiry_by_patient_event_dates(client: Client) -> None:
+    bundle = pas_bundle(_request("01-meets-aml-relapse-prevention"), "event-src", NOW)
+    assert _submit(client, bundle).status_code == 200  # no dates: the Claim's created date counts
+    event = {
+        "sequence": 99,
+        "category": {
+            "coding": [
+                {
+                    "system": "http://hl7.org/fhir/us/davinci-pas/CodeSystem/PASTempCodes",
+                    "code": "patientEvent",
+                }
+            ]
+        },
+    }
+    inside = _inquiry(
+        bundle, supportingInfo=[{**event, "timingPeriod": {"start": "2026-11-01", "end": "2026-11-30"}}]
+    )
+    assert len(client.post("/fhir/Claim/$inquire", json=inside).json()["parameter"]) == 1
+    before = _inquiry(bundle, supportingInfo=[{**event, "timingDate": "2026-10-01"}])
+    assert "parameter" not in client.post("/fhir/Claim/$inquire", json=before).json()
