@@ -60,13 +60,21 @@ from cds.limits import (
 from cds.order_dispatch import OrderDispatchService
 from cds.order_select import OrderSelectService
 from cds.order_sign import OrderSignService, ServiceConfig
+from cds.pas.service import ClaimConflict, ClaimService
+from cds.pas.store import ClaimStore
 from cds.questionnaire import QuestionnaireStore, canonical
 from cds.settings import Settings, get_settings
 from cds.workbench import workbench_routes
 
 log = logging.getLogger("cds")
 Clock = Callable[[], dt.datetime]
-STATUS = {InvalidRequest: 400, UnsupportedRequest: 422, DataUnavailable: 412, RequestTooLarge: 413}
+STATUS = {
+    InvalidRequest: 400,
+    UnsupportedRequest: 422,
+    DataUnavailable: 412,
+    RequestTooLarge: 413,
+    ClaimConflict: 409,
+}
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
 VERSION = "0.1.0"
 GC_YOUNG_THRESHOLD = 10_000  # allocations before the youngest generation is collected (see lifespan)
@@ -128,6 +136,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         settings.time_budget_seconds,
     )
     database = Database(settings.database_url)
+    claims = ClaimService(service.core, ClaimStore(database.engine))  # PAS: the same decision core
     auth_required = settings.auth_mode == "required"
     authenticator: ClientAuthenticator | None = None
     if auth_required:
@@ -342,6 +351,40 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     @app.get("/fhir/Questionnaire")
     async def questionnaire_search(request: Request, url: str | None = None) -> Response:
         return _json(questionnaires.search(base_url(request), url), media_type="application/fhir+json")
+
+    # ------------------------------------------------------------------ PAS (cds/pas/)
+    async def pas_operation(request: Request, endpoint: str) -> Response:
+        started = time.perf_counter()
+        deadline = Deadline(limits.time_budget_seconds)
+        audit: dict[str, Any] = {"endpoint": endpoint, "service": "pas"}
+
+        async def run() -> Response:
+            audit["client_iss"] = await authenticate(
+                request, [f"/fhir/Claim/${endpoint.removeprefix('pas-')}"]
+            )
+            body = await body_of(request, deadline)
+            if endpoint == "pas-submit":
+                result = await claims.submit(
+                    body, now=clock(), questionnaire_url=canonical(base_url(request)), deadline=deadline
+                )
+                audit["patient_id"] = result.patient_id
+                audit["orders"] = result.orders
+                return _json(result.body, media_type="application/fhir+json")
+            found, audit["patient_id"] = await claims.inquire(body, now=clock())
+            return _json(found, media_type="application/fhir+json")
+
+        response = await guarded(run)
+        _audit(database, audit, response, started)
+        return response
+
+    async def pas_submit(request: Request) -> Response:
+        return await pas_operation(request, "pas-submit")
+
+    async def pas_inquire(request: Request) -> Response:
+        return await pas_operation(request, "pas-inquire")
+
+    app.add_route("/fhir/Claim/$submit", pas_submit, methods=["POST"])
+    app.add_route("/fhir/Claim/$inquire", pas_inquire, methods=["POST"])
 
     app.state.prefetch = PREFETCH
     return app

@@ -4,6 +4,7 @@
 dli-cds serve [--host 127.0.0.1] [--port 8080] [--workers 1] [--certfile F --keyfile F]
 dli-cds evaluate REQUEST.json [--now ISO-DATETIME] [--base-url URL]
 dli-cds audit [--patient ID] [--hook-instance ID] [--limit N] [--purge]
+dli-cds pas submit BUNDLE.json [--now ISO-DATETIME] [--base-url URL]
 dli-cds cql check|run ...
 ```
 ``evaluate`` prints the response and a criterion-by-criterion trace; its exit status is 0 for
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cds.cql import cli as cql_cli
+from cds.pas import cli as pas_cli
 
 EXIT_BY_OUTCOME = {"not-medically-necessary": 10, "documentation-needed": 11, "indeterminate": 12}
 
@@ -45,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--hook-instance", default=None)
     audit.add_argument("--limit", type=int, default=20)
     audit.add_argument("--purge", action="store_true", help="delete entries older than the retention setting")
+    pas_cli.register(commands)
     cql_cli.register(commands)
     return parser
 
@@ -57,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _evaluate(args)
     if args.command == "audit":
         return _audit(args)
+    if args.command == "pas":
+        return pas_cli.run(args)
     return cql_cli.run(args)
 
 

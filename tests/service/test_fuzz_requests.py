@@ -106,3 +106,49 @@ def test_generated_requests_never_fail_the_server(request: tuple[str, bytes]) ->
         assert response.json()["resourceType"] == "OperationOutcome"
     else:
         assert "cards" in response.json()
+
+
+# ---------------------------------------------------------------------- PAS Claim/$submit, $inquire
+PAS_BASES = [
+    json.loads(p.read_text()) for p in sorted((ROOT / "fhir-examples" / "pas").glob("*/bundle.json"))
+]
+
+
+@st.composite
+def pas_requests(draw: st.DrawFn) -> tuple[str, bytes]:
+    operation = draw(st.sampled_from(["$submit", "$inquire"]))
+    if draw(st.integers(0, 9)) == 0:
+        return operation, draw(st.binary(max_size=64))
+    body = copy.deepcopy(draw(st.sampled_from(PAS_BASES)))
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(_paths(body)))
+        parent: Any = body
+        for key in path[:-1]:
+            parent = parent[key]
+        action = draw(st.sampled_from(["delete", "replace", "null"]))
+        if action == "delete":
+            del parent[path[-1]]
+        elif action == "null":
+            parent[path[-1]] = None
+        else:
+            parent[path[-1]] = draw(JSON)
+        if not _paths(body):
+            break
+    return operation, json.dumps(body).encode()
+
+
+@settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=DERANDOMIZE
+)
+@given(pas_requests())
+def test_generated_pas_bundles_never_fail_the_server(request: tuple[str, bytes]) -> None:
+    operation, body = request
+    response = _client().post(
+        f"/fhir/Claim/{operation}", content=body, headers={"Content-Type": "application/fhir+json"}
+    )
+    GENERATED["hypothesis PAS Bundles"] += 1
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.json()["resourceType"] == "OperationOutcome"
+    else:
+        assert response.json()["resourceType"] in ("Bundle", "Parameters")

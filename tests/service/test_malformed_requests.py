@@ -137,3 +137,62 @@ def test_unknown_fields_and_extensions_are_ignored(client: Client) -> None:
     response = client.post(URL, json=body)
     assert response.status_code == 200
     assert response.json()["cards"][0]["summary"].startswith("CP.MP.101 criteria met")
+
+
+# ---------------------------------------------------------------------- PAS Claim/$submit, $inquire
+PAS_BASE = json.loads(
+    (ROOT / "fhir-examples" / "pas" / "01-approved-relapse-prevention" / "bundle.json").read_text()
+)
+PAS_CLAIM = "entry.0.resource"
+
+
+def _pas(fn: Callable[[dict[str, Any]], None]) -> bytes:
+    body = copy.deepcopy(PAS_BASE)
+    fn(body)
+    return json.dumps(body).encode()
+
+
+PAS_CASES: list[tuple[str, bytes, int]] = [
+    ("empty body", b"", 400),
+    ("not json", b"{resourceType: Bundle", 400),
+    ("json array", b"[]", 400),
+    ("not a bundle", _pas(_set("resourceType", "Claim")), 400),
+    ("parameters without resource", b'{"resourceType": "Parameters", "parameter": []}', 400),
+    ("batch bundle", _pas(_set("type", "batch")), 422),
+    ("no bundle identifier", _pas(_set("identifier", _DELETE)), 422),
+    ("no timestamp", _pas(_set("timestamp", _DELETE)), 422),
+    ("entry a string", _pas(_set("entry.1", "Patient/pat-01")), 400),
+    ("entry without fullUrl", _pas(_set("entry.1.fullUrl", _DELETE)), 422),
+    ("claim not first", _pas(lambda b: b["entry"].reverse()), 422),
+    ("claim use claim", _pas(_set(f"{PAS_CLAIM}.use", "claim")), 422),
+    ("claim use a number", _pas(_set(f"{PAS_CLAIM}.use", 3)), 400),
+    ("claim items a string", _pas(_set(f"{PAS_CLAIM}.item", "38242")), 400),
+    ("claim without patient", _pas(_set(f"{PAS_CLAIM}.patient", _DELETE)), 400),
+    ("patient not in bundle", _pas(_set(f"{PAS_CLAIM}.patient.reference", "Patient/nobody")), 422),
+    ("provider a practitioner", _pas(_set(f"{PAS_CLAIM}.provider.reference", "Practitioner/dr-hem")), 422),
+    (
+        "requested service missing",
+        _pas(_set(f"{PAS_CLAIM}.item.0.extension.2.valueReference.reference", "ServiceRequest/x")),
+        422,
+    ),
+    ("order not valid FHIR", _pas(_set("entry.1.resource.status", 12)), 400),
+    ("deep nesting", b'{"resourceType": "Bundle", "x": ' + b"[" * 200 + b"]" * 200 + b"}", 400),
+    ("oversized body", b'{"resourceType": "Bundle", "pad": "' + b"x" * (6 * 1024 * 1024) + b'"}', 413),
+]
+
+
+@pytest.mark.parametrize("operation", ["$submit", "$inquire"])
+@pytest.mark.parametrize(("name", "body", "status"), PAS_CASES, ids=[c[0] for c in PAS_CASES])
+def test_malformed_pas_request(client: Client, operation: str, name: str, body: bytes, status: int) -> None:
+    response = client.post(
+        f"/fhir/Claim/{operation}", content=body, headers={"Content-Type": "application/fhir+json"}
+    )
+    if operation == "$inquire" and name == "order not valid FHIR":
+        status = 200  # an inquiry is an example to match: its orders are not evaluated
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    assert "Traceback" not in response.text
+    if status != 200:
+        outcome = response.json()
+        assert outcome["resourceType"] == "OperationOutcome"
+        assert outcome["issue"][0]["diagnostics"]

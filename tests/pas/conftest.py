@@ -1,0 +1,62 @@
+"""PAS fixtures: apps with a fixed clock per example's ``now``, and reading a PAS response's
+decisions back as the policy's outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from cds.app import create_app
+from cds.pas.claim_response import SERVICE_LINE_NUMBER
+from cds.pas.review_action import action_code
+
+from ..conftest import Client, make_settings
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    made: dict[str, Any] = {}
+
+    def get(now: str) -> Client:
+        if now not in made:
+            moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+            made[now] = create_app(make_settings(tmp_path_factory.mktemp("pas")), clock=lambda: moment)
+        return Client(made[now])
+
+    yield get
+    for app in made.values():
+        app.state.database.close()
+
+
+def outcomes(request_bundle: dict[str, Any], response_bundle: dict[str, Any]) -> dict[str, str]:
+    """The outcome per requested order (``ServiceRequest/id``) read back from the response:
+    A1 criteria met, A3 not medically necessary, A4 with a CommunicationRequest for the item
+    documentation needed, A4 without indeterminate; NA (out of scope) items are left out."""
+    claim = request_bundle["entry"][0]["resource"]
+    order_of = {}
+    for item in claim["item"]:
+        for ext in item.get("extension", []):
+            if ext["url"].endswith("extension-requestedService"):
+                order_of[item["sequence"]] = ext["valueReference"]["reference"]
+    response = response_bundle["entry"][0]["resource"]
+    asked = {
+        ext["valuePositiveInt"]
+        for entry in response_bundle["entry"]
+        if entry["resource"]["resourceType"] == "CommunicationRequest"
+        for ext in entry["resource"].get("extension", [])
+        if ext["url"] == SERVICE_LINE_NUMBER
+    }
+    found = {}
+    for item in response["item"]:
+        code = action_code(item)
+        outcome = {
+            "A1": "meets-criteria",
+            "A3": "not-medically-necessary",
+            "A4": "documentation-needed" if item["itemSequence"] in asked else "indeterminate",
+        }.get(str(code))
+        if outcome is not None:
+            found[order_of[item["itemSequence"]]] = outcome
+    return found
