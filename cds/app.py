@@ -34,6 +34,7 @@ from cds.errors import (
     InvalidRequest,
     RequestTooLarge,
     ServiceError,
+    StorageUnavailable,
     UnsupportedRequest,
 )
 from cds.evaluation import PolicyEngine
@@ -55,7 +56,13 @@ from cds.workbench import workbench_routes
 
 log = logging.getLogger("cds")
 Clock = Callable[[], dt.datetime]
-STATUS = {InvalidRequest: 400, UnsupportedRequest: 422, DataUnavailable: 412, RequestTooLarge: 413}
+STATUS = {
+    InvalidRequest: 400,
+    UnsupportedRequest: 422,
+    DataUnavailable: 412,
+    RequestTooLarge: 413,
+    StorageUnavailable: 503,
+}
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
 VERSION = "0.1.0"
 GC_YOUNG_THRESHOLD = 10_000  # allocations before the youngest generation is collected (see lifespan)
@@ -114,7 +121,14 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         settings.max_resources,
         settings.time_budget_seconds,
     )
-    database = Database(settings.database_url)
+    database = Database(
+        settings.database_url,
+        journal_dir=settings.audit_journal_dir,
+        journal_max_bytes=settings.audit_journal_max_bytes,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        group_window_seconds=settings.audit_group_window_seconds,
+        retry_seconds=settings.audit_retry_seconds,
+    )
     auth_required = settings.auth_mode == "required"
     authenticator: ClientAuthenticator | None = None
     if auth_required:
@@ -252,8 +266,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
             return _json(cds_response(result.body))
 
         response = await guarded(run)
-        _audit(database, audit, response, started)
-        return response
+        return await _audit(database, audit, response, started)
 
     # A plain (Starlette) route: the endpoint takes the request and nothing else, so FastAPI's
     # parameter and dependency machinery would only cost time on the hottest path (about 3 %
@@ -276,12 +289,18 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
             audit["client_iss"] = await authenticate(request, [f"{SERVICE_PATH}/feedback", SERVICE_PATH])
             parsed = parse_feedback(await body_of(request, Deadline(limits.time_budget_seconds)))
             items = [i.model_dump(exclude_none=True) for i in parsed.feedback]
-            database.record_feedback(SERVICE_ID, items)
+            await asyncio.to_thread(database.record_feedback, SERVICE_ID, items)
             return Response(status_code=200)
 
         response = await guarded(run)
-        _audit(database, audit, response, started)
-        return response
+        return await _audit(database, audit, response, started)
+
+    @app.get("/health")
+    async def health() -> Response:
+        """Liveness, and how many audit rows this worker has not yet stored in the database."""
+        audit_status = database.audit_log.status()
+        ok = audit_status["database"] == "reachable"
+        return _json({"status": "ok" if ok else "degraded", "audit": audit_status})
 
     @app.get("/fhir/Questionnaire/dli-cp-mp-101")
     async def questionnaire(request: Request) -> Response:
@@ -325,20 +344,29 @@ def _base_url(scheme: str, host: bytes | None, server: tuple[Any, ...] | None, r
     return str(URL(scope=scope)).rstrip("/")
 
 
-def _audit(database: Database, audit: dict[str, Any], response: Response, started: float) -> None:
+async def _audit(database: Database, audit: dict[str, Any], response: Response, started: float) -> Response:
+    """Store the call's audit row durably, then give back the response to send: ``response``,
+    or a 503 OperationOutcome when the row could not be stored (no answer without its record).
+    Every route ends with ``return await _audit(database, audit, response, started)``."""
     body = bytes(response.body) if getattr(response, "body", None) else b""
     orders = audit.get("orders")
-    database.audit(
-        {
-            "at": dt.datetime.now(dt.UTC),
-            "service": SERVICE_ID,
-            "endpoint": audit["endpoint"],
-            "hook_instance": audit.get("hook_instance"),
-            "client_iss": audit.get("client_iss"),
-            "patient_id": audit.get("patient_id"),
-            "orders": orjson.dumps(orders).decode() if orders else None,
-            "status": response.status_code,
-            "latency_ms": (time.perf_counter() - started) * 1000,
-            "response": body.decode("utf-8", "replace") if body else None,
-        }
-    )
+    try:
+        await database.audit_log.record(
+            {
+                "at": dt.datetime.now(dt.UTC),
+                "service": SERVICE_ID,
+                "endpoint": audit["endpoint"],
+                "hook_instance": audit.get("hook_instance"),
+                "client_iss": audit.get("client_iss"),
+                "patient_id": audit.get("patient_id"),
+                "orders": orjson.dumps(orders).decode() if orders else None,
+                "status": response.status_code,
+                "latency_ms": (time.perf_counter() - started) * 1000,
+                "response": body.decode("utf-8", "replace") if body else None,
+            }
+        )
+    except StorageUnavailable as exc:
+        unavailable = outcome(503, exc.code, exc.message, exc.where)
+        unavailable.headers["Retry-After"] = "5"
+        return unavailable
+    return response

@@ -1,26 +1,26 @@
 """The database: feedback, the audit log of every call, and the JWT replay store.
 
 The only module that imports SQLAlchemy. SQLite (embedded default, WAL) or PostgreSQL through a
-URL; several workers or hosts share one PostgreSQL. Audit rows are written by a background
-thread in batches so that the request path does not wait for the disk; a failed batch is retried
-with backoff (``audit_waiting`` says how many rows wait), not dropped.
+URL; several workers or hosts share one PostgreSQL. Audit rows reach the database through
+``Database.audit_log`` (``cds/audit_log.py``: group commit, durable before the answer, a local
+journal while the database is down); this module gives it ``insert_audit``, which stores a batch
+in one transaction and ignores rows whose ``entry_key`` it already has, so a replay never
+duplicates a row.
 
-The writer inserts a batch as multi-row ``INSERT … VALUES`` statements (SQLAlchemy's
-"insertmanyvalues", turned on for inserts without RETURNING too), not as the driver's
-``executemany``: that steps the statement once per row and releases the interpreter lock around
-every step, and while a worker's event loop is busy each release costs the writer a whole switch
-interval (5 ms) to get the lock back — a saturated worker starved its writer (about 600 rows/s)
-and the backlog grew to its cap. ``python -m benchmarks.audit`` measures both.
+Rows are inserted as multi-row ``INSERT … VALUES`` statements (SQLAlchemy's "insertmanyvalues",
+turned on for inserts without RETURNING too), not as the driver's ``executemany``: that steps the
+statement once per row and releases the interpreter lock around every step, and while a worker's
+event loop is busy each release costs the writer a whole switch interval (5 ms).
+
+SQLite runs with ``synchronous`` from the settings (``FULL`` by default: each commit fsyncs the
+write-ahead log, so a committed row survives a power loss; see the README's audit section).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import logging
-import threading
-from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,10 +38,17 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    inspect,
     select,
+    text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from cds.audit_journal import AuditJournal
+from cds.audit_log import AuditLog
+from cds.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -73,6 +80,9 @@ audit = Table(
     Column("status", Integer, nullable=False),
     Column("latency_ms", Float, nullable=False),
     Column("response", Text),
+    # The idempotency key the audit log gives every row (cds/audit_log.py): a replayed row whose
+    # key is already stored is skipped. NULL in rows written before keys existed.
+    Column("entry_key", String(32), unique=True),
 )
 replay = Table(
     "jwt_replay",
@@ -82,49 +92,88 @@ replay = Table(
 )
 
 
-# How long the writer gathers rows before one transaction. Each wake-up takes the interpreter
-# lock from the busy event loop and each transaction has its fixed cost: measured per row at
-# ~460-570 requests/s, the writer's CPU was 130-180 µs at 0.05 s and 70-110 µs at 0.5 s. Rows still
-# gathering when the process is killed outright are lost (a graceful stop writes them).
-AUDIT_INTERVAL_SECONDS = 0.5
-AUDIT_RETRY_SECONDS = 0.1  # first wait after a failed write; doubles per failure
-AUDIT_RETRY_MAX_SECONDS = 5.0
-AUDIT_MAX_PENDING = 10000  # beyond this backlog, rows are written on the request path
 AUDIT_COLUMNS = tuple(c.name for c in audit.columns if c.name != "id")
+_AUDIT_LENGTHS = {
+    c.name: c.type.length for c in audit.columns if isinstance(c.type, String) and c.type.length
+}
+SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(synchronous: str) -> Any:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    return apply
+
+
+def default_journal_dir(url: str) -> Path:
+    """Beside the SQLite file; for a server database, ``var/audit-journal`` in the project."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        database_file = Path(url.removeprefix("sqlite:///"))
+        return database_file.with_name(database_file.name + ".audit-journal")
+    return Path(__file__).resolve().parents[1] / "var" / "audit-journal"
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        journal_dir: Path | None = None,
+        journal_max_bytes: int = 1 << 30,
+        sqlite_synchronous: str = "FULL",
+        group_window_seconds: float = 0.0,
+        retry_seconds: float = 0.5,
+    ) -> None:
+        if sqlite_synchronous.upper() not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         # SQLite: no prepared-statement cache in the driver. It keeps every cached statement
         # with its last bound values, and the audit writer's multi-row INSERTs differ by their
         # number of rows: up to 128 of them, each holding a batch of stored responses, grew a
-        # worker by ~180 MB (``benchmarks.audit`` reports it). Preparing anew costs microseconds.
-        options: dict[str, Any] = {"connect_args": {"cached_statements": 0}} if url.startswith("sqlite") else {}
+        # worker by ~180 MB. Preparing anew costs microseconds.
+        # PostgreSQL: a bounded connect timeout, so an unreachable host sends rows to the journal
+        # within seconds rather than after the operating system's TCP timeout.
+        options: dict[str, Any] = (
+            {"connect_args": {"cached_statements": 0}}
+            if url.startswith("sqlite")
+            else {"connect_args": {"connect_timeout": 3}}
+            if url.startswith("postgresql")
+            else {}
+        )
         self.engine: Engine = create_engine(url, pool_pre_ping=True, **options)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper()))
         metadata.create_all(self.engine)
+        self._add_entry_key_column()
         # A documented Dialect attribute: batch many-row INSERTs into multi-row VALUES statements
         # (pages sized within the driver's bound-parameter limit) even without RETURNING.
         self.engine.dialect.use_insertmanyvalues_wo_returning = True
-        self._pending: deque[dict[str, Any]] = deque()
-        self._numbers = itertools.count(1)  # rows handed to audit(); next() is atomic
-        self._queued = 0
-        self._written = 0
-        self._done = threading.Condition()
-        self._wake = threading.Event()
-        self._closing = threading.Event()
-        self._writer = threading.Thread(target=self._write_audit, name="audit-writer", daemon=True)
-        self._writer.start()
+        dialect = self.engine.dialect.name
+        insert_ignoring = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._insert_audit_statement = (
+            insert_ignoring(audit).on_conflict_do_nothing(index_elements=["entry_key"])
+            if dialect in ("sqlite", "postgresql")
+            else insert(audit)
+        )
+        self.audit_log = AuditLog(
+            self.insert_audit,
+            AuditJournal(journal_dir or default_journal_dir(url), journal_max_bytes),
+            group_window_seconds=group_window_seconds,
+            retry_seconds=retry_seconds,
+        )
+
+    def _add_entry_key_column(self) -> None:
+        """Databases created before idempotency keys gain the column (and its unique index)."""
+        if "entry_key" in {c["name"] for c in inspect(self.engine).get_columns("audit")}:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit ADD COLUMN entry_key VARCHAR(32)"))
+            conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_audit_entry_key ON audit (entry_key)"))
 
     # ------------------------------------------------------------------ feedback
     def record_feedback(self, service: str, items: Iterable[dict[str, Any]]) -> int:
@@ -148,8 +197,13 @@ class Database:
                     else None,
                 }
             )
-        with self.engine.begin() as conn:
-            conn.execute(insert(feedback), rows)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(feedback), rows)
+        except SQLAlchemyError as exc:
+            raise StorageUnavailable(
+                f"the feedback could not be stored: {type(exc).__name__}", "feedback"
+            ) from exc
         return len(rows)
 
     def feedback_rows(self) -> list[dict[str, Any]]:
@@ -157,74 +211,21 @@ class Database:
             return [dict(r._mapping) for r in conn.execute(select(feedback).order_by(feedback.c.id))]
 
     # ------------------------------------------------------------------ audit
-    def audit(self, entry: dict[str, Any]) -> None:
-        """Hand a row to the writer thread (a deque append: nothing else on the request path)."""
-        number = next(self._numbers)
-        if len(self._pending) >= AUDIT_MAX_PENDING:
-            log.error("audit backlog full: writing synchronously")
-            if not self._insert([entry]):
-                self._pending.append(entry)  # the writer retries it
-        else:
-            self._pending.append(entry)
-        self._queued = max(self._queued, number)
-
-    def _insert(self, batch: list[dict[str, Any]]) -> bool:
-        """Write ``batch`` in one transaction; False (nothing counted written) if it failed."""
-        # Every row carries every column (absent ones as NULL): a many-row insert binds the
-        # columns of its first row.
-        rows = [{name: entry.get(name) for name in AUDIT_COLUMNS} for entry in batch]
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(audit), rows)
-        except Exception:  # the writer must survive a database hiccup
-            log.exception(
-                "could not write %d audit rows (%d waiting)", len(batch), len(self._pending) + len(batch)
-            )
-            return False
-        with self._done:
-            self._written += len(batch)
-            self._done.notify_all()
-        return True
-
-    def _write_audit(self) -> None:
-        # Wakes every AUDIT_INTERVAL_SECONDS (or when flushed) and writes what has gathered in
-        # one insert: far less interpreter time taken from the requests than a row at a time.
-        # A failed batch goes back to the front of the queue and is retried with exponential
-        # backoff (AUDIT_RETRY_SECONDS doubling up to AUDIT_RETRY_MAX_SECONDS), so a database
-        # restart delays the rows instead of dropping them.
-        backoff = AUDIT_RETRY_SECONDS
-        while True:
-            self._wake.wait(AUDIT_INTERVAL_SECONDS)
-            self._wake.clear()
-            while self._pending:
-                batch: list[dict[str, Any]] = []
-                while self._pending and len(batch) < 500:
-                    batch.append(self._pending.popleft())
-                if self._insert(batch):
-                    backoff = AUDIT_RETRY_SECONDS
-                    continue
-                self._pending.extendleft(reversed(batch))
-                if self._closing.is_set():
-                    log.error(
-                        "closing with the database unreachable: %d audit rows not written", len(self._pending)
-                    )
-                    return
-                self._closing.wait(backoff)
-                backoff = min(backoff * 2, AUDIT_RETRY_MAX_SECONDS)
-            if self._closing.is_set() and not self._pending:
-                return
-
-    @property
-    def audit_waiting(self) -> int:
-        """Audit rows handed over but not yet written (for health reports and logs)."""
-        return len(self._pending)
-
-    def flush(self) -> None:
-        """Return once every row handed over so far is written."""
-        target = self._queued
-        self._wake.set()
-        with self._done:
-            self._done.wait_for(lambda: self._written >= target, timeout=30)
+    def insert_audit(self, batch: list[dict[str, Any]]) -> None:
+        """Store ``batch`` in one transaction, skipping rows whose ``entry_key`` is stored; raises
+        when the database does not take it (the audit log retries, then journals)."""
+        # Every row carries every column (absent ones as NULL: a many-row insert binds the
+        # columns of its first row), strings cut to their column's length.
+        rows = []
+        for entry in batch:
+            row = {name: entry.get(name) for name in AUDIT_COLUMNS}
+            for name, length in _AUDIT_LENGTHS.items():
+                value = row[name]
+                if isinstance(value, str) and len(value) > length:
+                    row[name] = value[:length]
+            rows.append(row)
+        with self.engine.begin() as conn:
+            conn.execute(self._insert_audit_statement, rows)
 
     def audit_rows(
         self,
@@ -234,7 +235,6 @@ class Database:
         since: dt.datetime | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        self.flush()
         query = select(audit).order_by(audit.c.id.desc()).limit(limit)
         if patient_id:
             query = query.where(audit.c.patient_id == patient_id)
@@ -264,7 +264,5 @@ class Database:
         return True
 
     def close(self) -> None:
-        self._closing.set()
-        self._wake.set()
-        self._writer.join(timeout=5)
+        self.audit_log.close()
         self.engine.dispose()
