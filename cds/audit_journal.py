@@ -67,14 +67,15 @@ class AuditJournal:
         self.max_bytes = max_bytes
         self._own: _File | None = None  # the file this process appends to
         self._adopted: list[_File] = []  # orphans (and full own files) waiting for replay
+        self.replayed = 0  # rows inserted by replays (duplicates the database skipped included)
 
     # ------------------------------------------------------------------ writing
     def append(self, rows: Sequence[dict[str, Any]]) -> None:
         """Append ``rows`` durably (written and fsynced) or raise :class:`JournalFull`."""
         data = b"".join(encode(row) for row in rows)
-        own = self._own or self._create()
         if self.size() + len(data) > self.max_bytes:
             raise JournalFull(f"audit journal {self.folder} is at its limit of {self.max_bytes} bytes")
+        own = self._own or self._create()
         try:
             view = memoryview(data)
             while view:
@@ -163,6 +164,7 @@ class AuditJournal:
         rows, consumed = self._read_chunk(current)
         if rows:
             insert(rows)
+            self.replayed += len(rows)
         current.read_offset += consumed
         current.rows = max(0, current.rows - len(rows))
         if current.read_offset >= current.size:

@@ -78,10 +78,16 @@ class AuditLog:
         self._cond = threading.Condition()
         self._closing = False
         self._stop = threading.Event()  # interrupts backoff waits on close
-        self._offline = False
+        self._offline = False  # new rows go straight to the journal
+        self._database_ok = True  # the last write to the database succeeded
         self._next_probe = 0.0
         self._probe_backoff = RETRY_FIRST_SECONDS
         self._last_offline_log = 0.0
+        try:  # before the writer starts: status() counts the adopted rows from the outset
+            self._journal.adopt_orphans()
+        except OSError:
+            log.exception("could not read the audit journal folder %s", self._journal.folder)
+        self._update_journaled()
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._thread.start()
 
@@ -105,7 +111,7 @@ class AuditLog:
         """For ``/health`` and logs: rows not yet in the database, and where they are."""
         queued = len(self._queue) + self._in_flight
         return {
-            "database": "unreachable" if self._offline else "reachable",
+            "database": "reachable" if self._database_ok else "unreachable",
             "waiting": queued + self._journaled,
             "journaled": self._journaled,
         }
@@ -133,11 +139,6 @@ class AuditLog:
 
     # ------------------------------------------------------------------ the writer thread
     def _run(self) -> None:
-        try:
-            self._journal.adopt_orphans()
-        except OSError:
-            log.exception("could not read the audit journal folder %s", self._journal.folder)
-        self._update_journaled()
         while True:
             batch, closing = self._take()
             if batch:
@@ -191,6 +192,7 @@ class AuditLog:
         while True:
             try:
                 self._insert(rows)
+                self._database_ok = True
                 return True
             except Exception as exc:
                 failure = exc
@@ -205,20 +207,25 @@ class AuditLog:
             self._journal.folder,
         )
         self._offline = True
+        self._database_ok = False
         self._probe_backoff = RETRY_FIRST_SECONDS
         self._next_probe = time.monotonic() + self._probe_backoff
         return False
 
     def _replay_chunk(self) -> None:
+        replayed = self._journal.replayed
         try:
             done = self._journal.replay_chunk(self._insert)
         except Exception:
             self._offline = True
+            self._database_ok = False
             self._probe_backoff = min(self._probe_backoff * 2, PROBE_MAX_SECONDS)
             self._next_probe = time.monotonic() + self._probe_backoff
             self._log_offline()
             return
         self._update_journaled()
+        if self._journal.replayed > replayed:
+            self._database_ok = True
         self._probe_backoff = RETRY_FIRST_SECONDS
         self._next_probe = 0.0
         if done:
