@@ -121,14 +121,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         settings.max_resources,
         settings.time_budget_seconds,
     )
-    database = Database(
-        settings.database_url,
-        journal_dir=settings.audit_journal_dir,
-        journal_max_bytes=settings.audit_journal_max_bytes,
-        sqlite_synchronous=settings.sqlite_synchronous,
-        group_window_seconds=settings.audit_group_window_seconds,
-        retry_seconds=settings.audit_retry_seconds,
-    )
+    database = Database.from_settings(settings)
     auth_required = settings.auth_mode == "required"
     authenticator: ClientAuthenticator | None = None
     if auth_required:

@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 RETRY_FIRST_SECONDS = 0.02  # the first wait after a failed write; doubles per failure
 PROBE_MAX_SECONDS = 5.0  # the longest wait between replay attempts while the database is down
 OFFLINE_LOG_SECONDS = 10.0  # how often the waiting rows are logged while the database is down
+# The longest a call waits for its row (a database statement that hangs instead of failing):
+# then it is answered 503, though the row may still be stored later.
+RECORD_TIMEOUT_SECONDS = 10.0
 
 Insert = Callable[[list[dict[str, Any]]], None]
 
@@ -83,6 +86,14 @@ class AuditLog:
         self._next_probe = 0.0
         self._probe_backoff = RETRY_FIRST_SECONDS
         self._last_offline_log = 0.0
+        self._thread: threading.Thread | None = None
+        self._start()
+
+    def _start(self) -> None:
+        """Adopt orphaned journals, then start the writer (again, after a close: an app whose
+        lifespan ended and which is served once more, as test clients do)."""
+        self._closing = False
+        self._stop.clear()
         try:  # before the writer starts: status() counts the adopted rows from the outset
             self._journal.adopt_orphans()
         except OSError:
@@ -97,9 +108,14 @@ class AuditLog:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         self._submit(_Item(_keyed(entry), loop, future))
-        await future
+        try:
+            await asyncio.wait_for(future, RECORD_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise StorageUnavailable(
+                f"the audit row was not stored within {RECORD_TIMEOUT_SECONDS} s"
+            ) from None
 
-    def record_blocking(self, entry: dict[str, Any], timeout: float | None = 60.0) -> None:
+    def record_blocking(self, entry: dict[str, Any], timeout: float | None = RECORD_TIMEOUT_SECONDS) -> None:
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._submit(_Item(_keyed(entry), None, future))
         try:
@@ -121,18 +137,26 @@ class AuditLog:
         return int(self.status()["waiting"])
 
     def close(self, timeout: float = 30.0) -> None:
-        """Store what was handed over (database or journal) and stop the writer."""
+        """Store what was handed over (database or journal) and stop the writer; a later row
+        starts it again."""
         with self._cond:
+            thread = self._thread
+            if thread is None:
+                return
             self._closing = True
             self._cond.notify()
-        self._thread.join(timeout)
+        thread.join(timeout)
         self._stop.set()
-        self._thread.join(5)
-        self._journal.close()
+        thread.join(5)
+        with self._cond:
+            self._journal.close()
+            self._thread = None
 
     def _submit(self, item: _Item) -> None:
         with self._cond:
-            if self._closing:
+            if self._thread is None:
+                self._start()
+            elif self._closing:
                 raise StorageUnavailable("the audit log is closed (the service is stopping)")
             self._queue.append(item)
             self._cond.notify()
@@ -148,7 +172,7 @@ class AuditLog:
             elif self._offline and not self._replay_due:
                 self._offline = False  # nothing journaled (it could not take rows): try the database
             if closing and not batch:
-                while self._replay_due and not self._offline:  # a last drain, while it succeeds
+                while self._replay_due and not self._offline and not self._stop.is_set():  # a last drain
                     self._replay_chunk()
                 return
 

@@ -49,6 +49,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from cds.audit_journal import AuditJournal
 from cds.audit_log import AuditLog
 from cds.errors import StorageUnavailable
+from cds.settings import Settings
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -165,6 +166,17 @@ class Database:
             AuditJournal(journal_dir or default_journal_dir(url), journal_max_bytes),
             group_window_seconds=group_window_seconds,
             retry_seconds=retry_seconds,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(
+            settings.database_url,
+            journal_dir=settings.audit_journal_dir,
+            journal_max_bytes=settings.audit_journal_max_bytes,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            group_window_seconds=settings.audit_group_window_seconds,
+            retry_seconds=settings.audit_retry_seconds,
         )
 
     def _add_entry_key_column(self) -> None:
