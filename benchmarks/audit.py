@@ -6,7 +6,9 @@ extracted with ``git archive`` into a temporary folder and served from there. Af
 where each answer waits for its row's group commit. Both run the same way on the same machine in
 the same run: uvicorn with 2 workers on a fresh SQLite database, ``wrk -t2 -c10 --latency`` on
 order-sign with the 40-resource record of ``benchmarks/record40.py``, giving requests/s and the
-p50 and p99 latency. Configurations are interleaved round by round so the box's drift hits all.
+p50 and p99 latency, and the server's CPU time per request (its processes' user and system time
+over the run: unlike the others it does not depend on what else the box runs meanwhile).
+Configurations are interleaved round by round so the box's drift hits all.
 
 After is measured with SQLite ``synchronous`` FULL (the default: a committed row survives a power
 loss) and NORMAL (a process crash only), and with group-commit windows: 0 (commit at once; the
@@ -106,12 +108,33 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _measure(port: int, body: bytes, seconds: int, workdir: Path) -> tuple[float, float, float]:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU of the server: the uvicorn process and its workers (all threads)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    pids = [pid] + ([int(p) for p in children.read_text().split()] if children.exists() else [])
+    ticks = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(
+    pid: int, port: int, body: bytes, seconds: int, workdir: Path
+) -> tuple[float, float, float, float]:
+    """Requests/s, p50 and p99 (ms), and the server's CPU per request (ms): the last does not
+    depend on what else the box runs meanwhile, the first three do."""
+    cpu = _cpu_seconds(pid)
     out = _run_wrk(port, SERVICE, body, seconds, workdir, connections=10, latency=True)
+    cpu = _cpu_seconds(pid) - cpu
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    assert rps, out
+    count = re.search(r"(\d+) requests in", out)
+    assert rps and count, out
     found = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
-    return float(rps.group(1)), found["50"], found["99"]
+    return float(rps.group(1)), found["50"], found["99"], cpu * 1000 / int(count.group(1))
 
 
 def _extract(revision: str, folder: Path) -> Path:
@@ -136,7 +159,7 @@ def main() -> None:
     _, _, request = record40()
     body = json.dumps(request).encode()
     configs = CONFIGS[:2] if args.quick else CONFIGS
-    results: dict[str, list[tuple[float, float, float]]] = {c.name: [] for c in configs}
+    results: dict[str, list[tuple[float, float, float, float]]] = {c.name: [] for c in configs}
     print(
         f"order-sign, 40-resource record, {WORKERS} workers, SQLite, wrk -t2 -c10 -d{args.seconds}s, "
         f"{args.rounds} rounds interleaved; before = {args.before}",
@@ -149,13 +172,15 @@ def main() -> None:
             for config in configs:
                 proc, port = _start(trees[config.tree], dict(config.env), workdir)
                 try:
-                    result = _measure(port, body, args.seconds, workdir)
+                    result = _measure(proc.pid, port, body, args.seconds, workdir)
                 finally:
                     _stop(proc)
                 results[config.name].append(result)
-                rps, p50, p99 = result
+                rps, p50, p99, cpu = result
                 print(
-                    f"  round {round_ + 1} {config.name:<36} {rps:7.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+                    f"  round {round_ + 1} {config.name:<36} {rps:7.0f} req/s  p50 {p50:6.2f} ms  "
+                    f"p99 {p99:6.2f} ms  server CPU {cpu:5.2f} ms/request",
+                    flush=True,
                 )
     print("median over rounds:")
     base = statistics.median(r[0] for r in results[configs[0].name])
@@ -163,8 +188,12 @@ def main() -> None:
         rps = statistics.median(r[0] for r in results[config.name])
         p50 = statistics.median(r[1] for r in results[config.name])
         p99 = statistics.median(r[2] for r in results[config.name])
+        cpu = statistics.median(r[3] for r in results[config.name])
         change = f"{(rps / base - 1) * 100:+5.1f} %" if config is not configs[0] else "       "
-        print(f"  {config.name:<36} {rps:7.0f} req/s {change}  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
+        print(
+            f"  {config.name:<36} {rps:7.0f} req/s {change}  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  "
+            f"server CPU {cpu:5.2f} ms/request"
+        )
     print("aim: no more than 10 % below before at 2 workers", file=sys.stderr)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from cds.app import create_app
 from cds.db import Database
@@ -27,14 +28,15 @@ URL = "/cds-services/dli-order-sign"
 class Outage:
     """Makes the database refuse audit inserts while ``down`` is set."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, table: str = "AUDIT") -> None:
         self.down = threading.Event()
         self.down.set()
         self.engine = database.engine
+        self.statement = f"INSERT INTO {table}"
 
     def _refuse(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if self.down.is_set() and statement.lstrip().upper().startswith("INSERT INTO AUDIT"):
-            raise RuntimeError("database unreachable (test)")
+        if self.down.is_set() and statement.lstrip().upper().startswith(self.statement):
+            raise OperationalError(statement, None, ConnectionRefusedError("database unreachable (test)"))
 
     def __enter__(self) -> Outage:
         event.listen(self.engine, "before_cursor_execute", self._refuse)
@@ -142,6 +144,23 @@ def test_health_counts_the_journaled_rows(tmp_path: Path) -> None:
         assert client.get("/health").json()["status"] == "ok"
         (row,) = database.audit_rows()
         assert row["status"] == 200 and row["response"] == answer.text
+    finally:
+        database.close()
+
+
+def test_feedback_that_cannot_be_stored_is_answered_503_and_audited(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path), clock=lambda: NOW)
+    database: Database = app.state.database
+    feedback = {
+        "feedback": [{"card": "c1", "outcome": "accepted", "outcomeTimestamp": "2026-11-24T10:05:00Z"}]
+    }
+    try:
+        with Outage(database, "FEEDBACK"):
+            response = Client(app).post(f"{URL}/feedback", json=feedback)
+        assert response.status_code == 503 and response.json()["resourceType"] == "OperationOutcome"
+        assert database.feedback_rows() == []
+        (row,) = database.audit_rows()
+        assert row["endpoint"] == "feedback" and row["status"] == 503
     finally:
         database.close()
 
