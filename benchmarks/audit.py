@@ -8,7 +8,7 @@ the same run: uvicorn with 2 workers on a fresh SQLite database, ``wrk -t2 -c10 
 order-sign with the 40-resource record of ``benchmarks/record40.py``, giving requests/s and the
 p50 and p99 latency, and the server's CPU time per request (its processes' user and system time
 over the run: unlike the others it does not depend on what else the box runs meanwhile).
-Configurations are interleaved round by round so the box's drift hits all.
+Configurations are interleaved, their order rotated round by round, so the box's drift hits all.
 
 After is measured with SQLite ``synchronous`` FULL (the default: a committed row survives a power
 loss) and NORMAL (a process crash only), and with group-commit windows: 0 (commit at once; the
@@ -137,6 +137,54 @@ def _measure(
     return float(rps.group(1)), found["50"], found["99"], cpu * 1000 / int(count.group(1))
 
 
+# The audit path alone, in one process of either tree: CONCURRENCY coroutines each hand over a row
+# the size of an order-sign answer at a time (after: and await its group commit; before: the
+# deque append, the writer thread storing rows every 0.5 s), then everything is flushed. The CPU
+# time of the whole process per row is the audit trail's cost to a worker.
+PATH_SCRIPT = """
+import asyncio, datetime as dt, sys, tempfile, time
+from cds.db import Database
+rows, concurrency, synchronous = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def row(n):
+    return {"at": dt.datetime.now(dt.UTC), "service": "dli-order-sign", "endpoint": "order-sign",
+            "hook_instance": f"hook-{n}", "patient_id": "bench", "status": 200, "latency_ms": 1.9,
+            "orders": '[{"order": "ServiceRequest/1", "outcome": "criteria-met"}]', "response": "x" * 5000}
+with tempfile.TemporaryDirectory() as folder:
+    url = f"sqlite:///{folder}/audit.sqlite3"
+    durable = hasattr(Database, "from_settings")
+    database = Database(url, sqlite_synchronous=synchronous) if durable else Database(url)
+    async def client(first):
+        for n in range(first, rows, concurrency):
+            if durable:
+                await database.audit_log.record(row(n))
+            else:
+                database.audit(row(n))
+                await asyncio.sleep(0)
+    cpu, wall = time.process_time(), time.perf_counter()
+    async def main():
+        await asyncio.gather(*(client(i) for i in range(concurrency)))
+    asyncio.run(main())
+    if not durable:
+        database.flush()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    database.close()
+    print(cpu / rows * 1e6, rows / wall)
+"""
+
+
+def _path_cost(tree: Path, rows: int, concurrency: int, synchronous: str) -> tuple[float, float]:
+    """CPU µs per row and rows/s of the audit path alone (``PATH_SCRIPT``) in ``tree``."""
+    out = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", PATH_SCRIPT, str(rows), str(concurrency), synchronous],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, DLI_CDS_LOG_LEVEL="warning"),
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
 def _extract(revision: str, folder: Path) -> Path:
     tree = folder / "before"
     tree.mkdir()
@@ -153,6 +201,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--before", default=BEFORE, help="the git revision measured as before")
     parser.add_argument("--quick", action="store_true", help="before and the default configuration only")
+    parser.add_argument("--path-only", action="store_true", help="only the audit path in process")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
@@ -168,8 +217,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         trees = {"before": _extract(args.before, workdir), "after": ROOT}
+        print("the audit path alone, in process, 5 concurrent callers, 3000 rows of 5 kB (median of 3):")
+        for label, tree, synchronous in (
+            ("before (background writer)", "before", "-"),
+            ("after, FULL", "after", "FULL"),
+            ("after, NORMAL", "after", "NORMAL"),
+        ):
+            costs = [_path_cost(trees[tree], 3000, 5, synchronous) for _ in range(3)]
+            cpu = statistics.median(c[0] for c in costs)
+            rate = statistics.median(c[1] for c in costs)
+            print(f"  {label:<28} CPU {cpu:6.0f} µs/row   {rate:7.0f} rows/s", flush=True)
+        if args.path_only:
+            return
         for round_ in range(args.rounds):
-            for config in configs:
+            for config in configs[round_ % len(configs) :] + configs[: round_ % len(configs)]:  # rotated
                 proc, port = _start(trees[config.tree], dict(config.env), workdir)
                 try:
                     result = _measure(proc.pid, port, body, args.seconds, workdir)

@@ -6,7 +6,9 @@ DTR and PAS routes as they are added). Its public API:
 - ``await audit_log.record(entry)`` returns once the row is committed in the database or, while
   the database is unreachable, written and fsynced in the local journal (``cds/audit_journal.py``);
   it raises :class:`~cds.errors.StorageUnavailable` (answered 503) when neither takes it.
-  ``entry`` maps the columns of the ``audit`` table (``cds/db.py``); missing ones are NULL.
+  ``entry`` maps the columns of the ``audit`` table (``cds/db.py``); missing ones are NULL, a
+  missing required one (``at``, ``service``, ``endpoint``, ``status``, ``latency_ms``) is a
+  ``ValueError`` at once.
 - ``audit_log.record_blocking(entry)``: the same for a thread without an event loop.
 - In ``cds/app.py`` a route ends with ``return await _audit(database, audit, response, started)``:
   the same four arguments as before, now awaited, returning the response to send (the route's
@@ -52,6 +54,7 @@ OFFLINE_LOG_SECONDS = 10.0  # how often the waiting rows are logged while the da
 RECORD_TIMEOUT_SECONDS = 10.0
 
 Insert = Callable[[list[dict[str, Any]]], None]
+Check = Callable[[dict[str, Any]], None]
 
 
 @dataclass(slots=True)
@@ -65,12 +68,14 @@ class AuditLog:
     def __init__(
         self,
         insert: Insert,
+        check: Check,
         journal: AuditJournal,
         *,
         group_window_seconds: float = 0.0,
         retry_seconds: float = 0.5,
     ) -> None:
         self._insert = insert
+        self._check = check
         self._journal = journal
         self._window = group_window_seconds
         self._retry_seconds = retry_seconds
@@ -105,6 +110,7 @@ class AuditLog:
     # ------------------------------------------------------------------ public API
     async def record(self, entry: dict[str, Any]) -> None:
         """Return once ``entry`` is durable (database or journal); else StorageUnavailable."""
+        self._check(entry)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         self._submit(_Item(_keyed(entry), loop, future))
@@ -116,6 +122,7 @@ class AuditLog:
             ) from None
 
     def record_blocking(self, entry: dict[str, Any], timeout: float | None = RECORD_TIMEOUT_SECONDS) -> None:
+        self._check(entry)
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._submit(_Item(_keyed(entry), None, future))
         try:

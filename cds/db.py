@@ -42,7 +42,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -94,6 +94,7 @@ replay = Table(
 
 
 AUDIT_COLUMNS = tuple(c.name for c in audit.columns if c.name != "id")
+AUDIT_REQUIRED = tuple(c.name for c in audit.columns if not c.nullable and c.name != "id")
 _AUDIT_LENGTHS = {
     c.name: c.type.length for c in audit.columns if isinstance(c.type, String) and c.type.length
 }
@@ -116,6 +117,14 @@ def default_journal_dir(url: str) -> Path:
         database_file = Path(url.removeprefix("sqlite:///"))
         return database_file.with_name(database_file.name + ".audit-journal")
     return Path(__file__).resolve().parents[1] / "var" / "audit-journal"
+
+
+def check_audit_entry(entry: dict[str, Any]) -> None:
+    """Refuse, on the caller's side, an entry the table would refuse (SQLite's INSERT OR IGNORE
+    would even drop it silently), rather than let it hold up the writer."""
+    missing = [name for name in AUDIT_REQUIRED if entry.get(name) is None]
+    if missing:
+        raise ValueError(f"audit entry without {', '.join(missing)}")
 
 
 class Database:
@@ -154,15 +163,18 @@ class Database:
         # A documented Dialect attribute: batch many-row INSERTs into multi-row VALUES statements
         # (pages sized within the driver's bound-parameter limit) even without RETURNING.
         self.engine.dialect.use_insertmanyvalues_wo_returning = True
+        # Rows already stored (by key) are skipped: SQLite's INSERT OR IGNORE (a plain INSERT to
+        # SQLAlchemy, so still multi-row VALUES; its ON CONFLICT form is not), PostgreSQL's
+        # ON CONFLICT DO NOTHING.
         dialect = self.engine.dialect.name
-        insert_ignoring = postgresql.insert if dialect == "postgresql" else sqlite.insert
         self._insert_audit_statement = (
-            insert_ignoring(audit).on_conflict_do_nothing(index_elements=["entry_key"])
-            if dialect in ("sqlite", "postgresql")
-            else insert(audit)
+            postgresql.insert(audit).on_conflict_do_nothing(index_elements=["entry_key"])
+            if dialect == "postgresql"
+            else insert(audit).prefix_with("OR IGNORE", dialect="sqlite")
         )
         self.audit_log = AuditLog(
             self.insert_audit,
+            check_audit_entry,
             AuditJournal(journal_dir or default_journal_dir(url), journal_max_bytes),
             group_window_seconds=group_window_seconds,
             retry_seconds=retry_seconds,

@@ -35,7 +35,9 @@ class Outage:
         self.statement = f"INSERT INTO {table}"
 
     def _refuse(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if self.down.is_set() and statement.lstrip().upper().startswith(self.statement):
+        if self.down.is_set() and statement.upper().replace(" OR IGNORE", "").lstrip().startswith(
+            self.statement
+        ):
             raise OperationalError(statement, None, ConnectionRefusedError("database unreachable (test)"))
 
     def __enter__(self) -> Outage:

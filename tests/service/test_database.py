@@ -162,7 +162,9 @@ def test_a_database_outage_goes_to_the_journal_and_is_replayed_once(database: Da
     down.set()
 
     def refuse(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if down.is_set() and statement.lstrip().upper().startswith("INSERT INTO AUDIT"):
+        if down.is_set() and statement.upper().replace(" OR IGNORE", "").lstrip().startswith(
+            "INSERT INTO AUDIT"
+        ):
             raise RuntimeError("database unreachable (test)")
 
     event.listen(database.engine, "before_cursor_execute", refuse)
@@ -185,3 +187,11 @@ def test_a_database_outage_goes_to_the_journal_and_is_replayed_once(database: Da
     assert sorted(r["patient_id"] for r in rows) == patients
     assert database.audit_log.status() == {"database": "reachable", "waiting": 0, "journaled": 0}
     assert list(journal.glob("*.journal")) == []
+
+
+def test_an_entry_without_a_required_column_is_refused_at_once(database: Database) -> None:
+    entry = _entry("p-incomplete")
+    del entry["status"]
+    with pytest.raises(ValueError, match="without status"):
+        database.audit_log.record_blocking(entry)
+    assert database.audit_rows() == []
