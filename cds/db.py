@@ -12,8 +12,9 @@ turned on for inserts without RETURNING too), not as the driver's ``executemany`
 statement once per row and releases the interpreter lock around every step, and while a worker's
 event loop is busy each release costs the writer a whole switch interval (5 ms).
 
-SQLite runs with ``synchronous`` from the settings (``FULL`` by default: each commit fsyncs the
-write-ahead log, so a committed row survives a power loss; see the README's audit section).
+SQLite runs in WAL mode with ``synchronous`` from the settings (``NORMAL`` by default: a committed
+row survives a process crash; ``FULL`` fsyncs the log at each commit, so it survives a power loss
+too; the README's audit section says what each can lose).
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ class Database:
         *,
         journal_dir: Path | None = None,
         journal_max_bytes: int = 1 << 30,
-        sqlite_synchronous: str = "FULL",
+        sqlite_synchronous: str = "NORMAL",
         group_window_seconds: float = 0.0,
         retry_seconds: float = 0.5,
     ) -> None:
