@@ -143,24 +143,29 @@ def _measure(pid: int, port: int, body: bytes, seconds: int, workdir: Path) -> t
 # deque append, the writer thread storing rows every 0.5 s), then everything is flushed. The CPU
 # time of the whole process per row is the audit trail's cost to a worker.
 PATH_SCRIPT = """
-import asyncio, datetime as dt, sys, tempfile, time
+import asyncio, datetime as dt, statistics, sys, tempfile, time
 from cds.db import Database
-rows, concurrency, synchronous = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rows, concurrency, synchronous, window = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
 def row(n):
     return {"at": dt.datetime.now(dt.UTC), "service": "dli-order-sign", "endpoint": "order-sign",
             "hook_instance": f"hook-{n}", "patient_id": "bench", "status": 200, "latency_ms": 1.9,
             "orders": '[{"order": "ServiceRequest/1", "outcome": "criteria-met"}]', "response": "x" * 5000}
+waits = []
 with tempfile.TemporaryDirectory() as folder:
     url = f"sqlite:///{folder}/audit.sqlite3"
     durable = hasattr(Database, "from_settings")
-    database = Database(url, sqlite_synchronous=synchronous) if durable else Database(url)
+    database = (
+        Database(url, sqlite_synchronous=synchronous, group_window_seconds=window) if durable else Database(url)
+    )
     async def client(first):
         for n in range(first, rows, concurrency):
+            started = time.perf_counter()
             if durable:
                 await database.audit_log.record(row(n))
             else:
                 database.audit(row(n))
                 await asyncio.sleep(0)
+            waits.append(time.perf_counter() - started)
     cpu, wall = time.process_time(), time.perf_counter()
     async def main():
         await asyncio.gather(*(client(i) for i in range(concurrency)))
@@ -169,21 +174,23 @@ with tempfile.TemporaryDirectory() as folder:
         database.flush()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     database.close()
-    print(cpu / rows * 1e6, rows / wall)
+    print(cpu / rows * 1e6, rows / wall, statistics.median(waits) * 1000)
 """
 
 
-def _path_cost(tree: Path, rows: int, concurrency: int, synchronous: str) -> tuple[float, float]:
-    """CPU µs per row and rows/s of the audit path alone (``PATH_SCRIPT``) in ``tree``."""
+def _path_cost(tree: Path, rows: int, concurrency: int, synchronous: str, window: float) -> tuple[float, ...]:
+    """CPU µs per row, rows/s and the median wait of a caller (ms) of the audit path alone
+    (``PATH_SCRIPT``) in ``tree``."""
     out = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), "-c", PATH_SCRIPT, str(rows), str(concurrency), synchronous],
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", PATH_SCRIPT, str(rows), str(concurrency), synchronous]
+        + [str(window)],
         cwd=tree,
         capture_output=True,
         text=True,
         check=True,
         env=dict(os.environ, DLI_CDS_LOG_LEVEL="warning"),
     ).stdout.split()
-    return float(out[0]), float(out[1])
+    return float(out[0]), float(out[1]), float(out[2])
 
 
 def _extract(revision: str, folder: Path) -> Path:
@@ -218,16 +225,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         trees = {"before": _extract(args.before, workdir), "after": ROOT}
-        print("the audit path alone, in process, 5 concurrent callers, 3000 rows of 5 kB (median of 3):")
-        for label, tree, synchronous in (
-            ("before (background writer)", "before", "-"),
-            ("after, NORMAL (default)", "after", "NORMAL"),
-            ("after, FULL", "after", "FULL"),
+        print("the audit path alone, in process, 3000 rows of 5 kB (median of 3 runs):")
+        for label, tree, synchronous, window, concurrency in (
+            ("before (background writer)", "before", "-", 0.0, 5),
+            ("after, NORMAL (default)", "after", "NORMAL", 0.0, 5),
+            ("after, FULL", "after", "FULL", 0.0, 5),
+            ("after, NORMAL, window 1 ms", "after", "NORMAL", 0.001, 5),
+            ("after, NORMAL, window 3 ms", "after", "NORMAL", 0.003, 5),
+            ("before (background writer)", "before", "-", 0.0, 20),
+            ("after, NORMAL (default)", "after", "NORMAL", 0.0, 20),
+            ("after, NORMAL, window 1 ms", "after", "NORMAL", 0.001, 20),
         ):
-            costs = [_path_cost(trees[tree], 3000, 5, synchronous) for _ in range(3)]
-            cpu = statistics.median(c[0] for c in costs)
-            rate = statistics.median(c[1] for c in costs)
-            print(f"  {label:<28} CPU {cpu:6.0f} µs/row   {rate:7.0f} rows/s", flush=True)
+            costs = [_path_cost(trees[tree], 3000, concurrency, synchronous, window) for _ in range(3)]
+            cpu, rate, wait = (statistics.median(c[i] for c in costs) for i in range(3))
+            print(
+                f"  {concurrency:2d} callers, {label:<28} CPU {cpu:5.0f} µs/row  {rate:6.0f} rows/s  "
+                f"median wait {wait:6.2f} ms",
+                flush=True,
+            )
         if args.path_only:
             return
         for round_ in range(args.rounds):

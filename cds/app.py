@@ -362,4 +362,7 @@ async def _audit(database: Database, audit: dict[str, Any], response: Response, 
         unavailable = outcome(503, exc.code, exc.message, exc.where)
         unavailable.headers["Retry-After"] = "5"
         return unavailable
+    except Exception:  # a route's entry the table refuses (a bug): never the answer without it
+        log.exception("the audit row could not be handed over")
+        return outcome(500, "exception", "internal error: the call's audit record could not be stored")
     return response
