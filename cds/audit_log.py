@@ -54,7 +54,7 @@ OFFLINE_LOG_SECONDS = 10.0  # how often the waiting rows are logged while the da
 RECORD_TIMEOUT_SECONDS = 10.0
 
 Insert = Callable[[list[dict[str, Any]]], None]
-Check = Callable[[dict[str, Any]], None]
+Prepare = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(slots=True)
@@ -68,14 +68,14 @@ class AuditLog:
     def __init__(
         self,
         insert: Insert,
-        check: Check,
+        prepare: Prepare,
         journal: AuditJournal,
         *,
         group_window_seconds: float = 0.0,
         retry_seconds: float = 0.5,
     ) -> None:
         self._insert = insert
-        self._check = check
+        self._prepare = prepare  # on the caller's side: raises ValueError, cleans what a database refuses
         self._journal = journal
         self._window = group_window_seconds
         self._retry_seconds = retry_seconds
@@ -110,10 +110,10 @@ class AuditLog:
     # ------------------------------------------------------------------ public API
     async def record(self, entry: dict[str, Any]) -> None:
         """Return once ``entry`` is durable (database or journal); else StorageUnavailable."""
-        self._check(entry)
+        row = _keyed(self._prepare(entry))
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        self._submit(_Item(_keyed(entry), loop, future))
+        self._submit(_Item(row, loop, future))
         try:
             await asyncio.wait_for(future, RECORD_TIMEOUT_SECONDS)
         except TimeoutError:
@@ -122,9 +122,9 @@ class AuditLog:
             ) from None
 
     def record_blocking(self, entry: dict[str, Any], timeout: float | None = RECORD_TIMEOUT_SECONDS) -> None:
-        self._check(entry)
+        row = _keyed(self._prepare(entry))
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._submit(_Item(_keyed(entry), None, future))
+        self._submit(_Item(row, None, future))
         try:
             future.result(timeout)
         except concurrent.futures.TimeoutError:
@@ -275,8 +275,10 @@ class AuditLog:
             log.warning("database unreachable: %d audit rows wait in the journal", self._journaled)
 
 
-def _keyed(entry: dict[str, Any]) -> dict[str, Any]:
-    return entry if entry.get("entry_key") else {**entry, "entry_key": uuid.uuid4().hex}
+def _keyed(row: dict[str, Any]) -> dict[str, Any]:
+    if not row.get("entry_key"):
+        row["entry_key"] = uuid.uuid4().hex  # a fresh dict from prepare: the caller's is untouched
+    return row
 
 
 def _resolve(batch: list[_Item], error: StorageUnavailable | None) -> None:

@@ -120,12 +120,28 @@ def default_journal_dir(url: str) -> Path:
     return Path(__file__).resolve().parents[1] / "var" / "audit-journal"
 
 
-def check_audit_entry(entry: dict[str, Any]) -> None:
-    """Refuse, on the caller's side, an entry the table would refuse (SQLite's INSERT OR IGNORE
-    would even drop it silently), rather than let it hold up the writer."""
+def prepare_audit_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry as the table takes it, on the caller's side, so that no row can hold up the
+    writer or its replay: a missing required column is a ``ValueError`` at once (SQLite's INSERT
+    OR IGNORE would even drop the row silently); strings lose what a database refuses (NUL
+    characters, which PostgreSQL rejects, and lone surrogates, which no driver encodes: both can
+    come from a request, e.g. a hookInstance) and are cut to their column's length."""
     missing = [name for name in AUDIT_REQUIRED if entry.get(name) is None]
     if missing:
         raise ValueError(f"audit entry without {', '.join(missing)}")
+    prepared = dict(entry)
+    for name, value in entry.items():
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:
+            value = value.replace("\x00", "\ufffd")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        length = _AUDIT_LENGTHS.get(name)
+        prepared[name] = value[:length] if length else value
+    return prepared
 
 
 class Database:
@@ -175,7 +191,7 @@ class Database:
         )
         self.audit_log = AuditLog(
             self.insert_audit,
-            check_audit_entry,
+            prepare_audit_entry,
             AuditJournal(journal_dir or default_journal_dir(url), journal_max_bytes),
             group_window_seconds=group_window_seconds,
             retry_seconds=retry_seconds,
@@ -240,15 +256,8 @@ class Database:
         """Store ``batch`` in one transaction, skipping rows whose ``entry_key`` is stored; raises
         when the database does not take it (the audit log retries, then journals)."""
         # Every row carries every column (absent ones as NULL: a many-row insert binds the
-        # columns of its first row), strings cut to their column's length.
-        rows = []
-        for entry in batch:
-            row = {name: entry.get(name) for name in AUDIT_COLUMNS}
-            for name, length in _AUDIT_LENGTHS.items():
-                value = row[name]
-                if isinstance(value, str) and len(value) > length:
-                    row[name] = value[:length]
-            rows.append(row)
+        # columns of its first row); the audit log has prepared each (prepare_audit_entry).
+        rows = [{name: entry.get(name) for name in AUDIT_COLUMNS} for entry in batch]
         with self.engine.begin() as conn:
             conn.execute(self._insert_audit_statement, rows)
 

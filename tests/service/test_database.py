@@ -195,3 +195,13 @@ def test_an_entry_without_a_required_column_is_refused_at_once(database: Databas
     with pytest.raises(ValueError, match="without status"):
         database.audit_log.record_blocking(entry)
     assert database.audit_rows() == []
+
+
+def test_strings_a_database_refuses_are_cleaned_not_left_to_block_the_writer(database: Database) -> None:
+    """A NUL (PostgreSQL refuses it in text) or a lone surrogate (no driver encodes it) in a
+    request's hookInstance must not fail its batch, nor the journal's replay."""
+    entry = _entry("p-\x00-nul") | {"hook_instance": "h\x00" + "x" * 300, "client_iss": "iss-\ud800"}
+    database.audit_log.record_blocking(entry)
+    (row,) = database.audit_rows()
+    assert row["patient_id"] == "p-\ufffd-nul" and row["client_iss"] == "iss-?"
+    assert row["hook_instance"] == "h\ufffd" + "x" * 198  # cut to the column's 200
