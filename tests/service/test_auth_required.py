@@ -67,9 +67,7 @@ def test_a_token_sent_twice_at_once_gets_in_once(secured: Client) -> None:
     async def both() -> list[int]:
         transport = httpx.ASGITransport(app=secured.app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-            calls = [
-                client.post("/cds-services/dli-order-sign", json=REQUEST, headers=headers) for _ in range(4)
-            ]
+            calls = [client.post("/cds-services/dli-order-sign", json=REQUEST, headers=headers) for _ in range(4)]
             return sorted(r.status_code for r in await asyncio.gather(*calls))
 
     assert asyncio.run(both()) == [200, 401, 401, 401]

@@ -68,9 +68,7 @@ def test_same_as_starlette(scope: dict[str, Any]) -> None:
     port=st.integers(min_value=1, max_value=65535),
     root_path=st.sampled_from(["", "/", "/cds", "/a/b/"]),
 )
-def test_same_as_starlette_for_any_host_header(
-    host: bytes | None, scheme: str, port: int, root_path: str
-) -> None:
+def test_same_as_starlette_for_any_host_header(host: bytes | None, scheme: str, port: int, root_path: str) -> None:
     scope = _scope(scheme=scheme, host=host, server=("192.0.2.7", port), root_path=root_path)
     try:
         expected = str(Request(scope).base_url).rstrip("/")
