@@ -114,12 +114,11 @@ class AuditLog:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         self._submit(_Item(row, loop, future))
+        timer = loop.call_later(RECORD_TIMEOUT_SECONDS, _expire, future)  # cheaper than wait_for
         try:
-            await asyncio.wait_for(future, RECORD_TIMEOUT_SECONDS)
-        except TimeoutError:
-            raise StorageUnavailable(
-                f"the audit row was not stored within {RECORD_TIMEOUT_SECONDS} s"
-            ) from None
+            await future
+        finally:
+            timer.cancel()
 
     def record_blocking(self, entry: dict[str, Any], timeout: float | None = RECORD_TIMEOUT_SECONDS) -> None:
         row = _keyed(self._prepare(entry))
@@ -305,6 +304,13 @@ def _resolve(batch: list[_Item], error: StorageUnavailable | None) -> None:
             loop.call_soon_threadsafe(_settle, futures, error)
         except RuntimeError:  # the loop is closed: nobody is waiting any more
             pass
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_exception(
+            StorageUnavailable(f"the audit row was not stored within {RECORD_TIMEOUT_SECONDS} s")
+        )
 
 
 def _settle(futures: list[asyncio.Future[None]], error: StorageUnavailable | None) -> None:

@@ -5,6 +5,7 @@ limit) are in ``test_audit_crash.py``."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import shutil
 import threading
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
+from cds import audit_log
 from cds.app import create_app
 from cds.db import Database
 from cds.errors import StorageUnavailable
@@ -203,3 +205,30 @@ def test_a_journal_held_by_a_live_process_is_left_alone(database: Database, tmp_
         finally:
             other.close()
         assert database.audit_log.status()["journaled"] == 1
+
+
+def test_a_hung_database_is_a_503_after_the_record_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement that hangs instead of failing (a network partition) holds the writer; the
+    call waiting on it is refused once the record timeout passes, not left waiting for ever."""
+    monkeypatch.setattr(audit_log, "RECORD_TIMEOUT_SECONDS", 0.2)
+    database = Database(f"sqlite:///{tmp_path / 'db.sqlite3'}", journal_dir=tmp_path / "journal")
+    release = threading.Event()
+
+    def hang(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "INTO AUDIT" in statement.upper():
+            release.wait(30)
+
+    event.listen(database.engine, "before_cursor_execute", hang)
+    try:
+        with pytest.raises(StorageUnavailable, match="not stored within"):
+            asyncio.run(database.audit_log.record(_entry("p-hung")))
+    finally:
+        release.set()
+        event.remove(database.engine, "before_cursor_execute", hang)
+    try:
+        database.audit_log.record_blocking(_entry("p-after"))
+        assert sorted(r["patient_id"] for r in database.audit_rows()) == ["p-after", "p-hung"]
+    finally:
+        database.close()
