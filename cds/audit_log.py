@@ -19,8 +19,9 @@ Group commit: one writer thread takes every row handed over since its last commi
 them in one transaction; all the requests waiting meanwhile await that one commit (an asyncio
 future each, settled with one ``call_soon_threadsafe`` per event loop and batch), so the event
 loop never blocks on the disk or the network. ``group_window_seconds`` can hold each commit
-back to gather more rows; ``python -m benchmarks.audit`` measured 0 (commit at once: the rows
-arriving during a commit form the next group) as the best throughput and latency.
+back to gather more rows; ``python -m benchmarks.audit`` measured no consistent gain from it
+(README), so the default is 0: commit at once, the rows arriving during a commit form the next
+group. A call waits at most ``RECORD_TIMEOUT_SECONDS`` (then StorageUnavailable).
 
 A failed write is retried with backoff for up to ``retry_seconds``; then the database counts as
 unreachable and rows go to the journal (without waiting on the database) until a replay of the
