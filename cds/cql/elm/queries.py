@@ -1,0 +1,203 @@
+"""Retrieves, queries and timing phrases, typed and written as ELM.
+
+A query's sources type its aliases (a list source gives its element type; a single source
+makes the query a single value); ``let`` names, ``with``/``without`` relationships, ``where``
+(Boolean), ``return`` (``distinct`` unless ``return all``), ``aggregate`` and ``sort``
+(``ByColumn`` for a row element, ``ByExpression`` otherwise, ``ByDirection`` for the rows
+themselves). Retrieves write ``dataType``, ``templateId``, ``codeProperty``, ``codeComparator``
+and ``codes``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cds.cql.syntax import ast
+from cds.cql.types import model_info
+from cds.cql.types.specifiers import (
+    BOOLEAN,
+    CODE,
+    CONCEPT,
+    VALUESET,
+    CqlType,
+    ListType,
+    NamedType,
+    TupleType,
+    elm_name,
+)
+
+if TYPE_CHECKING:
+    from cds.cql.elm.translator import ExpressionTranslator, Local, Scope, Typed
+
+TIMING_POINT = {"before": "Before", "after": "After"}
+TIMING_SIMPLE = {
+    "meets": "Meets", "meets before": "MeetsBefore", "meets after": "MeetsAfter",
+    "overlaps": "Overlaps", "overlaps before": "OverlapsBefore", "overlaps after": "OverlapsAfter",
+    "starts": "Starts", "ends": "Ends",
+}  # fmt: skip
+
+
+class QueryTranslator:
+    # ------------------------------------------------------------------ retrieve
+    def _Retrieve(self: ExpressionTranslator, node: ast.Retrieve, scope: Scope) -> Typed:
+        from cds.cql.elm.translator import Typed
+
+        if node.context is not None:
+            raise self.cannot(node, "context-qualified retrieves")
+        t = self.type_spec(node.type_spec)
+        if not isinstance(t, NamedType) or not model_info.is_retrievable(t):
+            raise self.type_error(node, f"{t} is not retrievable")
+        elm: dict[str, Any] = {
+            "type": "Retrieve",
+            "dataType": elm_name(t),
+            "templateId": model_info.retrievable_template(t),
+        }
+        if node.terminology is not None:
+            path = node.code_path or model_info.primary_code_path(t)
+            if path is None:
+                raise self.type_error(node, f"{t} has no primary code path")
+            terminology = self.translate(node.terminology, scope)
+            codes = terminology.elm
+            if terminology.type == CODE:
+                codes = {"type": "ToList", "operand": codes}
+            elif terminology.type == CONCEPT:
+                codes = {"type": "Property", "path": "codes", "source": codes}
+            elif terminology.type != VALUESET and terminology.type != ListType(CODE):
+                raise self.type_error(node, f"a retrieve's codes cannot be {terminology.type}")
+            elm["codeProperty"] = path
+            elm["codeComparator"] = node.comparator or ("in" if terminology.type == VALUESET else "~")
+            elm["codes"] = codes
+        return Typed(elm, ListType(t))
+
+    # ------------------------------------------------------------------ query
+    def _Query(self: ExpressionTranslator, node: ast.Query, scope: Scope) -> Typed:
+        from cds.cql.elm.translator import Local, Typed
+
+        sources = []
+        single = len(node.sources) == 1
+        plural = False
+        inner = scope
+        for source in node.sources:
+            typed = self.translate(source.source, scope)
+            if isinstance(typed.type, ListType):
+                element = typed.type.element
+                plural = True
+            else:
+                element = typed.type
+            sources.append({"alias": source.alias, "expression": typed.elm})
+            inner = inner.with_locals(**{source.alias: Local("alias", element)})
+        row_type: CqlType
+        if single:
+            row_type = inner.locals[node.sources[0].alias].type
+        else:
+            row_type = TupleType(tuple((s.alias, inner.locals[s.alias].type) for s in node.sources))
+        elm: dict[str, Any] = {"type": "Query", "source": sources}
+        if node.lets:
+            lets = []
+            for let in node.lets:
+                value = self.translate(let.expression, inner)
+                lets.append({"identifier": let.name, "expression": value.elm})
+                inner = inner.with_locals(**{let.name: Local("let", value.type)})
+            elm["let"] = lets
+        if node.inclusions:
+            elm["relationship"] = [self.relationship(i, inner) for i in node.inclusions]
+        if node.where is not None:
+            elm["where"] = self.condition(node.where, inner)
+        result = row_type
+        if node.aggregate is not None:
+            return self.aggregate_clause(node, elm, inner, plural)
+        if node.return_ is not None:
+            value = self.translate(node.return_, inner)
+            ret: dict[str, Any] = {"expression": value.elm}
+            if node.return_all:
+                ret = {"distinct": False, **ret}
+            elm["return"] = ret
+            result = value.type
+        if node.sort is not None:
+            elm["sort"] = {"by": [self.sort_item(item, inner, result) for item in node.sort]}
+        return Typed(elm, ListType(result) if plural else result)
+
+    def relationship(self: ExpressionTranslator, node: ast.Inclusion, scope: Scope) -> dict[str, Any]:
+        from cds.cql.elm.translator import Local
+
+        source = self.translate(node.source.source, scope)
+        element = source.type.element if isinstance(source.type, ListType) else source.type
+        inner = scope.with_locals(**{node.source.alias: Local("alias", element)})
+        return {
+            "type": "With" if node.kind == "with" else "Without",
+            "alias": node.source.alias,
+            "expression": source.elm,
+            "suchThat": self.condition(node.condition, inner),
+        }
+
+    def aggregate_clause(
+        self: ExpressionTranslator, node: ast.Query, elm: dict[str, Any], scope: Scope, plural: bool
+    ) -> Typed:
+        from cds.cql.elm.translator import Local, Typed
+
+        agg = node.aggregate
+        assert agg is not None
+        starting = self.translate(agg.starting, scope) if agg.starting is not None else None
+        start_type = starting.type if starting is not None else None
+        if start_type is None:
+            raise self.cannot(agg, "an aggregate clause without a starting value")
+        inner = scope.with_locals(**{agg.name: Local("alias", start_type)})
+        value = self.translate(agg.expression, inner)
+        clause: dict[str, Any] = {"identifier": agg.name, "distinct": agg.distinct, "expression": value.elm}
+        if starting is not None:
+            clause["starting"] = self.coerce(agg, starting, value.type)
+        elm["aggregate"] = clause
+        return Typed(elm, value.type)
+
+    def sort_item(self: ExpressionTranslator, item: ast.SortItem, scope: Scope, row: CqlType) -> dict[str, Any]:
+        from cds.cql.elm.translator import Scope
+
+        direction = "desc" if item.descending else "asc"
+        if item.expression is None:
+            return {"type": "ByDirection", "direction": direction}
+        path = self.column_path(item.expression)
+        if path is not None and path.split(".")[0] not in scope.locals:
+            return {"type": "ByColumn", "direction": direction, "path": path}
+        typed = self.translate(item.expression, Scope(scope.locals, row))
+        return {"type": "ByExpression", "direction": direction, "expression": typed.elm}
+
+    def column_path(self: ExpressionTranslator, node: ast.Expr) -> str | None:
+        if isinstance(node, ast.Identifier):
+            return node.name
+        if isinstance(node, ast.Member):
+            inner = self.column_path(node.source)
+            return None if inner is None else f"{inner}.{node.name}"
+        return None
+
+    # ------------------------------------------------------------------ timing phrases
+    def _Timing(self: ExpressionTranslator, node: ast.Timing, scope: Scope) -> Typed:
+        from cds.cql.elm.translator import Typed
+
+        if node.offset is not None or node.left_boundary or node.right_boundary or node.relation == "within":
+            raise self.cannot(node, f"the timing phrase {node.kind!r} with offsets or boundaries")
+        left, right = self.translate(node.left, scope), self.translate(node.right, scope)
+        extra = {"precision": node.precision.capitalize()} if node.precision else {}
+        kind = node.kind
+        if kind == "same":
+            name = {None: "SameAs", "or before": "SameOrBefore", "or after": "SameOrAfter"}.get(node.relation)
+        elif kind in TIMING_POINT:
+            name = TIMING_POINT[kind]
+            if node.inclusive:
+                name = "SameOrBefore" if kind == "before" else "SameOrAfter"
+        elif kind == "includes":
+            name = "ProperIncludes" if node.proper else "Includes"
+            if not isinstance(right.type, (ListType,)) and "Interval" not in str(right.type):
+                name = "ProperContains" if node.proper else "Contains"
+        elif kind == "included in":
+            name = "ProperIncludedIn" if node.proper else "IncludedIn"
+            if "Interval" not in str(left.type) and not isinstance(left.type, ListType):
+                name = "ProperIn" if node.proper else "In"
+        else:
+            name = TIMING_SIMPLE.get(kind)
+        if name is None or name in ("SameAs", "SameOrBefore", "SameOrAfter", "Before", "After", "Meets",
+                                    "MeetsBefore", "MeetsAfter", "Overlaps", "OverlapsBefore",
+                                    "OverlapsAfter", "Starts", "Ends", "ProperIn", "ProperContains"):
+            raise self.cannot(node, f"the timing phrase {kind!r}")
+        found = self.call_operator(node, name, [left, right])
+        found.elm.update(extra)
+        return Typed(found.elm, BOOLEAN)
