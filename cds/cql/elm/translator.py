@@ -409,8 +409,10 @@ class ExpressionTranslator(QueryTranslator):
         name = BINARY.get(op)
         if name is None:
             raise self.cannot(node, f"the {op!r} operator")
-        if name == "Add" and STRING in (left.type, right.type):
-            return self.call_operator(node, "Concatenate", [left, right])
+        if resolve(signatures(name), [left.type, right.type]) is None:
+            if name == "Add" and resolve(signatures("Concatenate"), [left.type, right.type]) is not None:
+                return self.call_operator(node, "Concatenate", [left, right])
+            raise self.type_error(node, f"no operator {op} for ({left.type}, {right.type})")
         return self.call_operator(node, name, [left, right])
 
     def terminology_membership(self, node: ast.Node, code: Typed, vocabulary: Typed) -> Typed:
