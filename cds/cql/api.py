@@ -124,20 +124,24 @@ def _type_check(library_ast: Any, library_dirs: Sequence[Path]) -> None:
     from cds.cql.types.errors import CannotType
 
     try:
-        LibraryTranslator(library_ast, library_dirs).check()
+        # List promotion on: the engine has always accepted libraries written with it.
+        LibraryTranslator(library_ast, library_dirs, list_promotion=True).check()
     except CannotType:
         return
 
 
-def library_elm(source: str | Path, *, library_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+def library_elm(
+    source: str | Path, *, library_dirs: Sequence[Path] = (), list_promotion: bool = False
+) -> dict[str, Any]:
     """The library (CQL text or a ``.cql`` path) as ELM JSON (``{"library": ...}``, no
     annotations). Raises CqlLoadError: syntax errors, type errors, and constructs the type
-    resolver does not cover (``cannot type X``), each with its position — never a guess."""
+    resolver does not cover (``cannot type X``), each with its position — never a guess.
+    ``list_promotion`` is the reference translator's option of that name (off by default)."""
     from cds.cql.elm.library import library_to_elm
 
     text, name = _read_source(source)
     try:
-        return library_to_elm(_parse(text, name), library_dirs)
+        return library_to_elm(_parse(text, name), library_dirs, list_promotion=list_promotion)
     except CqlLoadError:
         raise
     except CqlError as exc:

@@ -76,8 +76,11 @@ class NativeHelpers:
 
 
 class LibraryTranslator:
-    def __init__(self, library: declarations.Library, library_dirs: Sequence[Path] = ()) -> None:
+    def __init__(
+        self, library: declarations.Library, library_dirs: Sequence[Path] = (), *, list_promotion: bool = False
+    ) -> None:
         self.ast = library
+        self.list_promotion = list_promotion
         self.name = library.name
         self.library_dirs = [Path(d) for d in library_dirs]
         self.expressions = ExpressionTranslator(self)
@@ -122,7 +125,7 @@ class LibraryTranslator:
                 path = folder / file
                 if path.is_file():
                     parsed = parse_library(path.read_text(encoding="utf-8"), source_name=str(path))
-                    return LibraryTranslator(parsed, self.library_dirs)
+                    return LibraryTranslator(parsed, self.library_dirs, list_promotion=self.list_promotion)
         if include.name == "FHIRHelpers":
             return NativeHelpers()
         raise CqlTypeError(f"included library {include.name} not found", self.where(include))
@@ -349,10 +352,13 @@ def _concept_def(c: declarations.ConceptDef) -> dict[str, Any]:
     return out
 
 
-def library_to_elm(library: declarations.Library, library_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+def library_to_elm(
+    library: declarations.Library, library_dirs: Sequence[Path] = (), *, list_promotion: bool = False
+) -> dict[str, Any]:
     """The ELM JSON (``{"library": ...}``) of a parsed library; raises CqlTypeError /
-    CannotType (both CqlError) with positions."""
-    return LibraryTranslator(library, library_dirs).to_elm()
+    CannotType (both CqlError) with positions. ``list_promotion`` allows a single value where
+    a list is expected (written ``ToList``), as the reference translator's option does."""
+    return LibraryTranslator(library, library_dirs, list_promotion=list_promotion).to_elm()
 
 
 __all__ = ["CqlError", "LibraryTranslator", "library_to_elm"]

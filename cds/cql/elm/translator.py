@@ -158,6 +158,10 @@ class ExpressionTranslator(QueryTranslator):
 
     def coerce(self, node: ast.Node, typed: Typed, target: CqlType) -> dict[str, Any]:
         conversion = convert(typed.type, target)
+        if conversion is None and self.lib.list_promotion and isinstance(target, ListType):
+            inner = convert(typed.type, target.element)
+            if inner is not None:  # list promotion (an option, off by default as in the reference)
+                return {"type": "ToList", "operand": self.apply(node, typed.elm, inner)}
         if conversion is None:
             raise self.type_error(node, f"expected {target}, found {typed.type}")
         return self.apply(node, typed.elm, conversion)

@@ -113,6 +113,19 @@ def convert(source: CqlType, target: CqlType) -> Conversion | None:
         return None
     if isinstance(source, NamedType):
         return _implicit(source, target)
+    if isinstance(source, IntervalType) and isinstance(target, IntervalType):
+        inner = convert(source.point, target.point)
+        if inner is None or inner.kind not in ("none", "null"):
+            return None
+        return Conversion("none", COMPATIBLE, source, target)
+    if isinstance(source, TupleType) and isinstance(target, TupleType):
+        if [k for k, _ in source.elements] != [k for k, _ in target.elements]:
+            return None
+        for (_, a), (_, b) in zip(source.elements, target.elements, strict=True):
+            inner = convert(a, b)
+            if inner is None or inner.kind not in ("none", "null"):
+                return None
+        return Conversion("none", COMPATIBLE, source, target)
     if isinstance(source, ListType) and isinstance(target, ListType):
         inner = convert(source.element, target.element)
         if inner is None or inner.kind in ("cast", "none"):
