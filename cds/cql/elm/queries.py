@@ -18,8 +18,10 @@ from cds.cql.types.specifiers import (
     BOOLEAN,
     CODE,
     CONCEPT,
+    NULL,
     VALUESET,
     CqlType,
+    IntervalType,
     ListType,
     NamedType,
     TupleType,
@@ -138,11 +140,12 @@ class QueryTranslator:
         agg = node.aggregate
         assert agg is not None
         starting = self.translate(agg.starting, scope) if agg.starting is not None else None
-        start_type = starting.type if starting is not None else None
-        if start_type is None:
-            raise self.cannot(agg, "an aggregate clause without a starting value")
+        start_type = starting.type if starting is not None else NULL
         inner = scope.with_locals(**{agg.name: Local("alias", start_type)})
         value = self.translate(agg.expression, inner)
+        if value.type != start_type:  # the accumulator has the expression's type
+            inner = scope.with_locals(**{agg.name: Local("alias", value.type)})
+            value = self.translate(agg.expression, inner)
         clause: dict[str, Any] = {"identifier": agg.name, "distinct": agg.distinct, "expression": value.elm}
         if starting is not None:
             clause["starting"] = self.coerce(agg, starting, value.type)
@@ -173,31 +176,34 @@ class QueryTranslator:
     def _Timing(self: ExpressionTranslator, node: ast.Timing, scope: Scope) -> Typed:
         from cds.cql.elm.translator import Typed
 
-        if node.offset is not None or node.left_boundary or node.right_boundary or node.relation == "within":
-            raise self.cannot(node, f"the timing phrase {node.kind!r} with offsets or boundaries")
+        if node.offset is not None or node.kind == "within":
+            raise self.cannot(node, f"the timing phrase {node.kind!r} with an offset")
         left, right = self.translate(node.left, scope), self.translate(node.right, scope)
-        extra = {"precision": node.precision.capitalize()} if node.precision else {}
+        if node.left_boundary in ("starts", "ends"):
+            left = self.call_operator(node, "Start" if node.left_boundary == "starts" else "End", [left])
+        if node.right_boundary in ("start", "end"):
+            right = self.call_operator(node, "Start" if node.right_boundary == "start" else "End", [right])
+        intervals = isinstance(left.type, IntervalType) or isinstance(right.type, IntervalType)
         kind = node.kind
+        name: str | None
         if kind == "same":
             name = {None: "SameAs", "or before": "SameOrBefore", "or after": "SameOrAfter"}.get(node.relation)
+            if intervals:
+                name = None
         elif kind in TIMING_POINT:
             name = TIMING_POINT[kind]
             if node.inclusive:
-                name = "SameOrBefore" if kind == "before" else "SameOrAfter"
+                name = None if intervals else ("SameOrBefore" if kind == "before" else "SameOrAfter")
         elif kind == "includes":
-            name = "ProperIncludes" if node.proper else "Includes"
-            if not isinstance(right.type, (ListType,)) and "Interval" not in str(right.type):
-                name = "ProperContains" if node.proper else "Contains"
+            whole = isinstance(right.type, (IntervalType, ListType))
+            name = ("Proper" if node.proper else "") + ("Includes" if whole else "Contains")
         elif kind == "included in":
-            name = "ProperIncludedIn" if node.proper else "IncludedIn"
-            if "Interval" not in str(left.type) and not isinstance(left.type, ListType):
-                name = "ProperIn" if node.proper else "In"
+            whole = isinstance(left.type, (IntervalType, ListType))
+            name = ("Proper" if node.proper else "") + ("IncludedIn" if whole else "In")
         else:
             name = TIMING_SIMPLE.get(kind)
-        if name is None or name in ("SameAs", "SameOrBefore", "SameOrAfter", "Before", "After", "Meets",
-                                    "MeetsBefore", "MeetsAfter", "Overlaps", "OverlapsBefore",
-                                    "OverlapsAfter", "Starts", "Ends", "ProperIn", "ProperContains"):
-            raise self.cannot(node, f"the timing phrase {kind!r}")
-        found = self.call_operator(node, name, [left, right])
-        found.elm.update(extra)
+        if name is None:
+            raise self.cannot(node, f"the timing phrase {kind!r} here")
+        extra = {"precision": node.precision.capitalize()} if node.precision else {}
+        found = self.call_operator(node, name, [left, right], **extra)
         return Typed(found.elm, BOOLEAN)

@@ -41,6 +41,10 @@ NAMED: dict[str, tuple[str, ...]] = {
     "IndexOf": ("source", "element"),
     "Round": ("operand", "precision"),
     "Slice": ("source", "startIndex", "endIndex"),
+    "DateTime": ("year", "month", "day", "hour", "minute", "second", "millisecond", "timezoneOffset"),
+    "Date": ("year", "month", "day"),
+    "Time": ("hour", "minute", "second", "millisecond"),
+    "Message": ("source", "condition", "code", "severity", "message"),
 }
 NULLARY = frozenset({"Now", "Today", "TimeOfDay"})
 

@@ -387,6 +387,20 @@ class ExpressionTranslator(QueryTranslator):
                 operand = Typed(self.coerce(node, operand, system("DateTime")), system("DateTime"))
             elm = {"type": "DateTimeComponentFrom", "operand": operand.elm, "precision": precision}
             return Typed(elm, DECIMAL if precision == "Timezoneoffset" else INTEGER)
+        if op in ("collapse", "expand"):
+            per = self.translate(node.per, scope) if node.per is not None else None
+            if per is None:
+                per = Typed(shapes.null_as(QUANTITY, {"type": "Null"}), QUANTITY)
+            return self.call_operator(node, op.capitalize(), [operand, per])
+        if op.startswith(("duration:", "difference:")):
+            kind, precision = op.split(":", 1)
+            start = self.call_operator(node, "Start", [operand])
+            end = self.call_operator(node, "End", [operand])
+            if start.type not in (system("Date"), system("DateTime"), system("Time")):
+                raise self.type_error(node, f"{kind} of {operand.type}")
+            name = "DurationBetween" if kind == "duration" else "DifferenceBetween"
+            elm = {"type": name, "precision": precision.capitalize(), "operand": [start.elm, end.elm]}
+            return Typed(elm, INTEGER)
         name = UNARY.get(op)
         if name is None:
             raise self.cannot(node, f"the {op!r} operator")
