@@ -11,6 +11,7 @@ prints both counts (the reference side translates with ``@cqframework/cql``; slo
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from tests.cql.conformance.suite import SuiteCase, load_cases, suite_dir
 from tests.cql.conformance.test_conformance import _library
 
 HERE = Path(__file__).resolve().parent
+SPEC_DIR = Path(os.environ.get("CQL_SPEC_DIR", str(HERE.parents[2].parent / "shared" / "cql-spec")))
 
 
 def cases() -> list[SuiteCase]:
@@ -50,7 +52,7 @@ def run_node(rows: list[dict[str, object]], translate: bool = False) -> dict[str
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cases.jsonl"
         path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-        command = [node, str(HERE / "run_conformance.mjs"), *(["--translate"] if translate else []), str(path)]
+        command = [node, str(HERE / "run_conformance.mjs"), *(["--translate", str(SPEC_DIR)] if translate else []), str(path)]
         proc = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])

@@ -4,7 +4,7 @@
 // wrote; "elm" null with "error" when our translator refused the test) or, with --translate,
 // {"id", "invalid", "cql"} translated here by the reference translator (@cqframework/cql).
 // A test marked invalid passes when translation or evaluation fails.
-// Usage: node run_conformance.mjs [--translate] CASES.jsonl
+// Usage: node run_conformance.mjs [--translate MODELS_DIR] CASES.jsonl
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
@@ -17,12 +17,15 @@ const { equals } = require("cql-execution/lib/util/comparison");
 
 const args = process.argv.slice(2);
 const translateMode = args[0] === "--translate";
-const file = translateMode ? args[1] : args[0];
+const file = translateMode ? args[2] : args[0];
 let translate = null;
 if (translateMode) {
   const { NamespaceManager } = await import(require.resolve("@cqframework/cql/cql"));
-  const { ModelManager, LibraryManager, CqlTranslator } = await import(require.resolve("@cqframework/cql/cql-to-elm"));
-  const libraryManager = new LibraryManager(new ModelManager(new NamespaceManager()));
+  const { DefaultModelInfoProvider, stringAsPath, ModelManager, LibraryManager, CqlTranslator } =
+    await import(require.resolve("@cqframework/cql/cql-to-elm"));
+  const modelManager = new ModelManager(new NamespaceManager());
+  modelManager.modelInfoLoader.registerModelInfoProvider(new DefaultModelInfoProvider(stringAsPath(args[1])));
+  const libraryManager = new LibraryManager(modelManager);
   translate = (text) => {
     const translator = CqlTranslator.fromText(text, libraryManager);
     const errors = Array.from(translator.errors.asJsReadonlyArrayView());
