@@ -164,6 +164,18 @@ class QueryTranslator:
         typed = self.translate(item.expression, Scope(scope.locals, row))
         return {"type": "ByExpression", "direction": direction, "expression": typed.elm}
 
+    def point_interval(self: ExpressionTranslator, point: Typed) -> Typed:
+        from cds.cql.elm.translator import Typed
+
+        unit = {"type": "Interval", "lowClosed": True, "highClosed": True, "low": point.elm, "high": point.elm}
+        elm = {
+            "type": "If",
+            "condition": {"type": "IsNull", "operand": point.elm},
+            "then": {"type": "Null"},
+            "else": unit,
+        }
+        return Typed(elm, IntervalType(point.type))
+
     def column_path(self: ExpressionTranslator, node: ast.Expr) -> str | None:
         if isinstance(node, ast.Identifier):
             return node.name
@@ -183,17 +195,14 @@ class QueryTranslator:
             left = self.call_operator(node, "Start" if node.left_boundary == "starts" else "End", [left])
         if node.right_boundary in ("start", "end"):
             right = self.call_operator(node, "Start" if node.right_boundary == "start" else "End", [right])
-        intervals = isinstance(left.type, IntervalType) or isinstance(right.type, IntervalType)
         kind = node.kind
         name: str | None
         if kind == "same":
             name = {None: "SameAs", "or before": "SameOrBefore", "or after": "SameOrAfter"}.get(node.relation)
-            if intervals:
-                name = None
         elif kind in TIMING_POINT:
             name = TIMING_POINT[kind]
             if node.inclusive:
-                name = None if intervals else ("SameOrBefore" if kind == "before" else "SameOrAfter")
+                name = "SameOrBefore" if kind == "before" else "SameOrAfter"
         elif kind == "includes":
             whole = isinstance(right.type, (IntervalType, ListType))
             name = ("Proper" if node.proper else "") + ("Includes" if whole else "Contains")
@@ -204,6 +213,12 @@ class QueryTranslator:
             name = TIMING_SIMPLE.get(kind)
         if name is None:
             raise self.cannot(node, f"the timing phrase {kind!r} here")
+        if kind not in ("includes", "included in"):
+            # A point beside an interval is promoted to the unit interval (as the reference does).
+            if isinstance(left.type, IntervalType) and not isinstance(right.type, (IntervalType, ListType)):
+                right = self.point_interval(right)
+            elif isinstance(right.type, IntervalType) and not isinstance(left.type, (IntervalType, ListType)):
+                left = self.point_interval(left)
         extra = {"precision": node.precision.capitalize()} if node.precision else {}
         found = self.call_operator(node, name, [left, right], **extra)
         return Typed(found.elm, BOOLEAN)

@@ -86,8 +86,15 @@ _DATE_FIELDS = ("year", "month", "day")
 _TIME_FIELDS = ("hour", "minute", "second", "millisecond")
 
 
-def _int(value: str) -> dict[str, Any]:
-    return literal(INTEGER, str(int(value)))
+_LIMITS = {"month": (1, 12), "day": (1, 31), "hour": (0, 23), "minute": (0, 59), "second": (0, 59)}
+
+
+def _int(value: str, field: str = "") -> dict[str, Any]:
+    number = int(value)
+    low, high = _LIMITS.get(field, (0, 9999))
+    if not low <= number <= high:
+        raise ValueError(f"{field} {number} is out of range")
+    return literal(INTEGER, str(number))
 
 
 def temporal(kind: str, text: str) -> dict[str, Any]:
@@ -101,7 +108,7 @@ def temporal(kind: str, text: str) -> dict[str, Any]:
             raise ValueError(text)
         for field, value in zip(_DATE_FIELDS, m.groups(), strict=True):
             if value is not None:
-                node[field] = _int(value)
+                node[field] = _int(value, field)
         rest = rest[m.end() :]
     if kind == "time" or rest.startswith("T"):
         zone = _ZONE.search(rest) if kind == "datetime" else None
@@ -110,7 +117,7 @@ def temporal(kind: str, text: str) -> dict[str, Any]:
         if m is not None and clock not in ("", "T"):
             for field, value in zip(_TIME_FIELDS, m.groups(), strict=True):
                 if value is not None:
-                    node[field] = _int(value if field != "millisecond" else value.ljust(3, "0"))
+                    node[field] = _int(value if field != "millisecond" else value.ljust(3, "0"), field)
         if zone is not None:
             offset = Decimal(0)
             if zone.group(1) != "Z":

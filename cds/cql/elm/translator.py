@@ -93,6 +93,8 @@ SYSTEM_CLASS_ELEMENTS: dict[str, dict[str, CqlType]] = {
     "System.Ratio": {"numerator": QUANTITY, "denominator": QUANTITY},
     "System.Code": {"code": STRING, "system": STRING, "version": STRING, "display": STRING},
     "System.Concept": {"codes": ListType(CODE), "display": STRING},
+    "System.ValueSet": {"id": STRING, "version": STRING, "name": STRING},
+    "System.CodeSystem": {"id": STRING, "version": STRING, "name": STRING},
 }
 CONVERT_OPERATORS = {
     "System.Boolean": "ToBoolean", "System.Integer": "ToInteger", "System.Long": "ToLong",
@@ -149,6 +151,11 @@ class ExpressionTranslator(QueryTranslator):
             ref["operand"] = [elm]
             return ref
         assert conversion.inner is not None
+        if kind == "interval":  # null bounds typed as the target's point type
+            if elm.get("type") != "Interval":
+                return elm
+            inner = conversion.inner
+            return {**elm, "low": self.apply(node, elm["low"], inner), "high": self.apply(node, elm["high"], inner)}
         row = {"type": "AliasRef", "name": "X"}
         return {
             "type": "Query",
@@ -192,7 +199,10 @@ class ExpressionTranslator(QueryTranslator):
             return Typed(shapes.literal(t, str(value)), t)
         if kind in ("date", "datetime", "time"):
             t = system({"date": "Date", "datetime": "DateTime", "time": "Time"}[kind])
-            return Typed(shapes.temporal(kind, str(value)), t)
+            try:
+                return Typed(shapes.temporal(kind, str(value)), t)
+            except ValueError as exc:
+                raise self.type_error(node, f"invalid {kind} literal @{value}: {exc}") from exc
         raise self.cannot(node, f"{kind} literals")
 
     def _QuantityLit(self, node: ast.QuantityLit, scope: Scope) -> Typed:
@@ -344,7 +354,7 @@ class ExpressionTranslator(QueryTranslator):
         if name == "Tail" and len(args) == 1:
             found = self.call_operator(node, "Tail", args)
             one = shapes.literal(INTEGER, "1")
-            found.elm = shapes.operator("Slice", [found.elm["operand"], one, {"type": "Null"}])
+            found.elm = shapes.operator("Slice", [found.elm["operand"][0], one, {"type": "Null"}])
             return found
         if not signatures(name):
             raise self.cannot(node, f"the function {name!r}")

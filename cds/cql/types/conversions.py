@@ -117,7 +117,7 @@ def convert(source: CqlType, target: CqlType) -> Conversion | None:
         inner = convert(source.point, target.point)
         if inner is None or inner.kind not in ("none", "null"):
             return None
-        return Conversion("none", COMPATIBLE, source, target)
+        return Conversion("interval", COMPATIBLE, source, target, inner=inner)
     if isinstance(source, TupleType) and isinstance(target, TupleType):
         if [k for k, _ in source.elements] != [k for k, _ in target.elements]:
             return None

@@ -95,9 +95,9 @@ _TABLE: dict[str, list[str]] = {
     "DateFrom": ["DateTime->Date"],
     "TimeFrom": ["DateTime->Time"],
     "TimezoneOffsetFrom": ["DateTime->Decimal"],
-    "SameAs": _each("X,X->Boolean", _TEMPORAL),
-    "SameOrBefore": _each("X,X->Boolean", _TEMPORAL),
-    "SameOrAfter": _each("X,X->Boolean", _TEMPORAL),
+    "SameAs": [*_each("X,X->Boolean", _TEMPORAL), "Interval<T>,Interval<T>->Boolean"],
+    "SameOrBefore": [*_each("X,X->Boolean", _TEMPORAL), "Interval<T>,Interval<T>->Boolean"],
+    "SameOrAfter": [*_each("X,X->Boolean", _TEMPORAL), "Interval<T>,Interval<T>->Boolean"],
     "Before": ["T,T->Boolean", "Interval<T>,Interval<T>->Boolean", "Interval<T>,T->Boolean", "T,Interval<T>->Boolean"],
     "After": ["T,T->Boolean", "Interval<T>,Interval<T>->Boolean", "Interval<T>,T->Boolean", "T,Interval<T>->Boolean"],
     **{op: ["Interval<T>,Interval<T>->Boolean"]

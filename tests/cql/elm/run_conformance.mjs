@@ -21,11 +21,25 @@ const file = translateMode ? args[2] : args[0];
 let translate = null;
 if (translateMode) {
   const { NamespaceManager } = await import(require.resolve("@cqframework/cql/cql"));
-  const { DefaultModelInfoProvider, stringAsPath, ModelManager, LibraryManager, CqlTranslator } =
+  const { DefaultModelInfoProvider, stringAsPath, ModelManager, LibraryManager, CqlTranslator, createUcumService } =
     await import(require.resolve("@cqframework/cql/cql-to-elm"));
   const modelManager = new ModelManager(new NamespaceManager());
   modelManager.modelInfoLoader.registerModelInfoProvider(new DefaultModelInfoProvider(stringAsPath(args[1])));
-  const libraryManager = new LibraryManager(modelManager);
+  // The translator validates units with a UCUM service (ucum-lhc, pinned beside it); conversions
+  // at translation time are not needed by the suite.
+  const ucum = require("@lhncbc/ucum-lhc").UcumLhcUtils.getInstance();
+  const unsupported = () => { throw new Error("UCUM arithmetic at translation time is not supported here"); };
+  const ucumService = createUcumService(
+    (value, from, to) => {
+      const r = ucum.convertUnitTo(from, Number(value), to);
+      if (r.status !== "succeeded") throw new Error(`cannot convert ${from} to ${to}`);
+      return String(r.toVal);
+    },
+    (unit) => (ucum.validateUnitString(unit).status === "valid" ? null : `invalid UCUM unit ${unit}`),
+    unsupported,
+    unsupported,
+  );
+  const libraryManager = new LibraryManager(modelManager, undefined, undefined, ucumService);
   translate = (text) => {
     const translator = CqlTranslator.fromText(text, libraryManager);
     const errors = Array.from(translator.errors.asJsReadonlyArrayView());

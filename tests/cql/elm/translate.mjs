@@ -11,13 +11,21 @@ const oracle = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..
 const require = createRequire(oracle);
 global.require = require;
 const { NamespaceManager } = await import(require.resolve("@cqframework/cql/cql"));
-const { DefaultModelInfoProvider, DefaultLibrarySourceProvider, stringAsPath, ModelManager, LibraryManager, CqlTranslator } =
+const { DefaultModelInfoProvider, DefaultLibrarySourceProvider, stringAsPath, ModelManager, LibraryManager, CqlTranslator, createUcumService } =
   await import(require.resolve("@cqframework/cql/cql-to-elm"));
+const ucum = require("@lhncbc/ucum-lhc").UcumLhcUtils.getInstance();
+const unsupported = () => { throw new Error("UCUM arithmetic at translation time is not supported here"); };
+const ucumService = createUcumService(
+  (value, from, to) => String(ucum.convertUnitTo(from, Number(value), to).toVal),
+  (unit) => (ucum.validateUnitString(unit).status === "valid" ? null : `invalid UCUM unit ${unit}`),
+  unsupported,
+  unsupported,
+);
 
 const [, , modelsDir, librariesDir, ...files] = process.argv;
 const modelManager = new ModelManager(new NamespaceManager());
 modelManager.modelInfoLoader.registerModelInfoProvider(new DefaultModelInfoProvider(stringAsPath(modelsDir)));
-const libraryManager = new LibraryManager(modelManager);
+const libraryManager = new LibraryManager(modelManager, undefined, undefined, ucumService);
 libraryManager.librarySourceLoader.registerProvider(new DefaultLibrarySourceProvider(stringAsPath(librariesDir)));
 for (const file of files) {
   const translator = CqlTranslator.fromText(fs.readFileSync(file, "utf8"), libraryManager);
