@@ -17,6 +17,7 @@ from typing import Any
 
 from cds.cql.elm.translator import ExpressionTranslator, Local, Scope, Typed
 from cds.cql.errors import CqlError, SourceLocation
+from cds.cql.model.system_types import SYSTEM_PARENTS
 from cds.cql.syntax import ast, declarations
 from cds.cql.types import model_info
 from cds.cql.types.errors import CannotType, CqlTypeError
@@ -35,7 +36,6 @@ from cds.cql.types.specifiers import (
     TupleType,
     to_elm,
 )
-from cds.cql.model.system_types import SYSTEM_PARENTS
 
 
 @dataclass
@@ -77,7 +77,11 @@ class NativeHelpers:
 
 class LibraryTranslator:
     def __init__(
-        self, library: declarations.Library, library_dirs: Sequence[Path] = (), *, list_promotion: bool = False
+        self,
+        library: declarations.Library,
+        library_dirs: Sequence[Path] = (),
+        *,
+        list_promotion: bool = False,
     ) -> None:
         self.ast = library
         self.list_promotion = list_promotion
@@ -119,7 +123,9 @@ class LibraryTranslator:
     def _include(self, include: declarations.IncludeDef) -> Any:
         from cds.cql.syntax import parse_library
 
-        names = ([f"{include.name}-{include.version}.cql"] if include.version else []) + [f"{include.name}.cql"]
+        names = ([f"{include.name}-{include.version}.cql"] if include.version else []) + [
+            f"{include.name}.cql"
+        ]
         for folder in self.library_dirs:
             for file in names:
                 path = folder / file
@@ -158,7 +164,11 @@ class LibraryTranslator:
             return "ParameterRef", self.parameter_type(name)
         if name in self.terminology:
             return self.terminology[name]
-        if self.uses_fhir and any(c.name == name for c in self.ast.contexts) and model_info.is_fhir_type(name):
+        if (
+            self.uses_fhir
+            and any(c.name == name for c in self.ast.contexts)
+            and model_info.is_fhir_type(name)
+        ):
             return "ExpressionRef", NamedType(f"FHIR.{name}")
         return None
 
@@ -206,7 +216,9 @@ class LibraryTranslator:
         if decl.body is None:
             raise CannotType(f"cannot type the external function {info.name!r}", self.where(decl))
         info.in_progress = True
-        scope = Scope({o.name: Local("operand", t) for o, t in zip(decl.operands, info.operands, strict=True)})
+        scope = Scope(
+            {o.name: Local("operand", t) for o, t in zip(decl.operands, info.operands, strict=True)}
+        )
         typed = self.expressions.translate(decl.body, scope)
         info.in_progress = False
         body = typed.elm
@@ -247,7 +259,11 @@ class LibraryTranslator:
         if lib.contexts:
             out["contexts"] = {"def": [{"name": c.name} for c in lib.contexts]}
         statements = self._context_defs()
-        for decl in sorted([*lib.expressions, *lib.functions], key=lambda d: (d.line, d.column)):
+        ordered: list[declarations.ExpressionDef | declarations.FunctionDef] = [
+            *lib.expressions,
+            *lib.functions,
+        ]
+        for decl in sorted(ordered, key=lambda d: (d.line, d.column)):
             statements.append(self._statement(decl))
         if statements:
             out["statements"] = {"def": statements}
@@ -262,7 +278,13 @@ class LibraryTranslator:
                     "dataType": "{" + FHIR_URI + "}" + c.name,
                     "templateId": model_info.retrievable_template(NamedType(f"FHIR.{c.name}")),
                 }
-                out.append({"name": c.name, "context": c.name, "expression": {"type": "SingletonFrom", "operand": retrieve}})
+                out.append(
+                    {
+                        "name": c.name,
+                        "context": c.name,
+                        "expression": {"type": "SingletonFrom", "operand": retrieve},
+                    }
+                )
         return out
 
     def _parameter_def(self, p: declarations.ParameterDef) -> dict[str, Any]:
@@ -285,8 +307,12 @@ class LibraryTranslator:
                 "expression": typed.elm,
             }
         info = next(f for f in self._functions[decl.name] if f.decl is decl)
-        out: dict[str, Any] = {"type": "FunctionDef", "name": decl.name, "context": decl.context,
-                               "accessLevel": _access(decl.access)}
+        out: dict[str, Any] = {
+            "type": "FunctionDef",
+            "name": decl.name,
+            "context": decl.context,
+            "accessLevel": _access(decl.access),
+        }
         if decl.fluent:
             out["fluent"] = True
         if decl.body is None:
@@ -303,8 +329,10 @@ class LibraryTranslator:
 
     def check(self) -> None:
         """Type every definition and function (raises the first type error)."""
-        for decl in [*self.ast.expressions, *self.ast.functions]:
-            self._statement(decl)
+        for expression in self.ast.expressions:
+            self._statement(expression)
+        for function in self.ast.functions:
+            self._statement(function)
         for p in self.ast.parameters:
             self._parameter_def(p)
 

@@ -29,7 +29,7 @@ from cds.cql.types.specifiers import (
 )
 
 if TYPE_CHECKING:
-    from cds.cql.elm.translator import ExpressionTranslator, Local, Scope, Typed
+    from cds.cql.elm.translator import ExpressionTranslator, Scope, Typed
 
 TIMING_POINT = {"before": "Before", "after": "After"}
 TIMING_SIMPLE = {
@@ -40,15 +40,20 @@ TIMING_SIMPLE = {
 
 
 class QueryTranslator:
+    """The query-shaped parts of :class:`~cds.cql.elm.translator.ExpressionTranslator`."""
+
+    def __init__(self, translator: ExpressionTranslator) -> None:
+        self.t = translator
+
     # ------------------------------------------------------------------ retrieve
-    def _Retrieve(self: ExpressionTranslator, node: ast.Retrieve, scope: Scope) -> Typed:
+    def retrieve(self, node: ast.Retrieve, scope: Scope) -> Typed:
         from cds.cql.elm.translator import Typed
 
         if node.context is not None:
-            raise self.cannot(node, "context-qualified retrieves")
-        t = self.type_spec(node.type_spec)
+            raise self.t.cannot(node, "context-qualified retrieves")
+        t = self.t.type_spec(node.type_spec)
         if not isinstance(t, NamedType) or not model_info.is_retrievable(t):
-            raise self.type_error(node, f"{t} is not retrievable")
+            raise self.t.type_error(node, f"{t} is not retrievable")
         elm: dict[str, Any] = {
             "type": "Retrieve",
             "dataType": elm_name(t),
@@ -57,22 +62,22 @@ class QueryTranslator:
         if node.terminology is not None:
             path = node.code_path or model_info.primary_code_path(t)
             if path is None:
-                raise self.type_error(node, f"{t} has no primary code path")
-            terminology = self.translate(node.terminology, scope)
+                raise self.t.type_error(node, f"{t} has no primary code path")
+            terminology = self.t.translate(node.terminology, scope)
             codes = terminology.elm
             if terminology.type == CODE:
                 codes = {"type": "ToList", "operand": codes}
             elif terminology.type == CONCEPT:
                 codes = {"type": "Property", "path": "codes", "source": codes}
             elif terminology.type != VALUESET and terminology.type != ListType(CODE):
-                raise self.type_error(node, f"a retrieve's codes cannot be {terminology.type}")
+                raise self.t.type_error(node, f"a retrieve's codes cannot be {terminology.type}")
             elm["codeProperty"] = path
             elm["codeComparator"] = node.comparator or ("in" if terminology.type == VALUESET else "~")
             elm["codes"] = codes
         return Typed(elm, ListType(t))
 
     # ------------------------------------------------------------------ query
-    def _Query(self: ExpressionTranslator, node: ast.Query, scope: Scope) -> Typed:
+    def query(self, node: ast.Query, scope: Scope) -> Typed:
         from cds.cql.elm.translator import Local, Typed
 
         sources = []
@@ -80,7 +85,7 @@ class QueryTranslator:
         plural = False
         inner = scope
         for source in node.sources:
-            typed = self.translate(source.source, scope)
+            typed = self.t.translate(source.source, scope)
             if isinstance(typed.type, ListType):
                 element = typed.type.element
                 plural = True
@@ -97,19 +102,19 @@ class QueryTranslator:
         if node.lets:
             lets = []
             for let in node.lets:
-                value = self.translate(let.expression, inner)
+                value = self.t.translate(let.expression, inner)
                 lets.append({"identifier": let.name, "expression": value.elm})
                 inner = inner.with_locals(**{let.name: Local("let", value.type)})
             elm["let"] = lets
         if node.inclusions:
             elm["relationship"] = [self.relationship(i, inner) for i in node.inclusions]
         if node.where is not None:
-            elm["where"] = self.condition(node.where, inner)
+            elm["where"] = self.t.condition(node.where, inner)
         result = row_type
         if node.aggregate is not None:
             return self.aggregate_clause(node, elm, inner, plural)
         if node.return_ is not None:
-            value = self.translate(node.return_, inner)
+            value = self.t.translate(node.return_, inner)
             ret: dict[str, Any] = {"expression": value.elm}
             if node.return_all:
                 ret = {"distinct": False, **ret}
@@ -119,40 +124,38 @@ class QueryTranslator:
             elm["sort"] = {"by": [self.sort_item(item, inner, result) for item in node.sort]}
         return Typed(elm, ListType(result) if plural else result)
 
-    def relationship(self: ExpressionTranslator, node: ast.Inclusion, scope: Scope) -> dict[str, Any]:
+    def relationship(self, node: ast.Inclusion, scope: Scope) -> dict[str, Any]:
         from cds.cql.elm.translator import Local
 
-        source = self.translate(node.source.source, scope)
+        source = self.t.translate(node.source.source, scope)
         element = source.type.element if isinstance(source.type, ListType) else source.type
         inner = scope.with_locals(**{node.source.alias: Local("alias", element)})
         return {
             "type": "With" if node.kind == "with" else "Without",
             "alias": node.source.alias,
             "expression": source.elm,
-            "suchThat": self.condition(node.condition, inner),
+            "suchThat": self.t.condition(node.condition, inner),
         }
 
-    def aggregate_clause(
-        self: ExpressionTranslator, node: ast.Query, elm: dict[str, Any], scope: Scope, plural: bool
-    ) -> Typed:
+    def aggregate_clause(self, node: ast.Query, elm: dict[str, Any], scope: Scope, plural: bool) -> Typed:
         from cds.cql.elm.translator import Local, Typed
 
         agg = node.aggregate
         assert agg is not None
-        starting = self.translate(agg.starting, scope) if agg.starting is not None else None
+        starting = self.t.translate(agg.starting, scope) if agg.starting is not None else None
         start_type = starting.type if starting is not None else NULL
         inner = scope.with_locals(**{agg.name: Local("alias", start_type)})
-        value = self.translate(agg.expression, inner)
+        value = self.t.translate(agg.expression, inner)
         if value.type != start_type:  # the accumulator has the expression's type
             inner = scope.with_locals(**{agg.name: Local("alias", value.type)})
-            value = self.translate(agg.expression, inner)
+            value = self.t.translate(agg.expression, inner)
         clause: dict[str, Any] = {"identifier": agg.name, "distinct": agg.distinct, "expression": value.elm}
         if starting is not None:
-            clause["starting"] = self.coerce(agg, starting, value.type)
+            clause["starting"] = self.t.coerce(agg, starting, value.type)
         elm["aggregate"] = clause
         return Typed(elm, value.type)
 
-    def sort_item(self: ExpressionTranslator, item: ast.SortItem, scope: Scope, row: CqlType) -> dict[str, Any]:
+    def sort_item(self, item: ast.SortItem, scope: Scope, row: CqlType) -> dict[str, Any]:
         from cds.cql.elm.translator import Scope
 
         direction = "desc" if item.descending else "asc"
@@ -161,13 +164,19 @@ class QueryTranslator:
         path = self.column_path(item.expression)
         if path is not None and path.split(".")[0] not in scope.locals:
             return {"type": "ByColumn", "direction": direction, "path": path}
-        typed = self.translate(item.expression, Scope(scope.locals, row))
+        typed = self.t.translate(item.expression, Scope(scope.locals, row))
         return {"type": "ByExpression", "direction": direction, "expression": typed.elm}
 
-    def point_interval(self: ExpressionTranslator, point: Typed) -> Typed:
+    def point_interval(self, point: Typed) -> Typed:
         from cds.cql.elm.translator import Typed
 
-        unit = {"type": "Interval", "lowClosed": True, "highClosed": True, "low": point.elm, "high": point.elm}
+        unit = {
+            "type": "Interval",
+            "lowClosed": True,
+            "highClosed": True,
+            "low": point.elm,
+            "high": point.elm,
+        }
         elm = {
             "type": "If",
             "condition": {"type": "IsNull", "operand": point.elm},
@@ -176,7 +185,7 @@ class QueryTranslator:
         }
         return Typed(elm, IntervalType(point.type))
 
-    def column_path(self: ExpressionTranslator, node: ast.Expr) -> str | None:
+    def column_path(self, node: ast.Expr) -> str | None:
         if isinstance(node, ast.Identifier):
             return node.name
         if isinstance(node, ast.Member):
@@ -185,16 +194,16 @@ class QueryTranslator:
         return None
 
     # ------------------------------------------------------------------ timing phrases
-    def _Timing(self: ExpressionTranslator, node: ast.Timing, scope: Scope) -> Typed:
+    def timing(self, node: ast.Timing, scope: Scope) -> Typed:
         from cds.cql.elm.translator import Typed
 
         if node.offset is not None or node.kind == "within":
-            raise self.cannot(node, f"the timing phrase {node.kind!r} with an offset")
-        left, right = self.translate(node.left, scope), self.translate(node.right, scope)
+            raise self.t.cannot(node, f"the timing phrase {node.kind!r} with an offset")
+        left, right = self.t.translate(node.left, scope), self.t.translate(node.right, scope)
         if node.left_boundary in ("starts", "ends"):
-            left = self.call_operator(node, "Start" if node.left_boundary == "starts" else "End", [left])
+            left = self.t.call_operator(node, "Start" if node.left_boundary == "starts" else "End", [left])
         if node.right_boundary in ("start", "end"):
-            right = self.call_operator(node, "Start" if node.right_boundary == "start" else "End", [right])
+            right = self.t.call_operator(node, "Start" if node.right_boundary == "start" else "End", [right])
         kind = node.kind
         name: str | None
         if kind == "same":
@@ -212,7 +221,7 @@ class QueryTranslator:
         else:
             name = TIMING_SIMPLE.get(kind)
         if name is None:
-            raise self.cannot(node, f"the timing phrase {kind!r} here")
+            raise self.t.cannot(node, f"the timing phrase {kind!r} here")
         if kind not in ("includes", "included in"):
             # A point beside an interval is promoted to the unit interval (as the reference does).
             if isinstance(left.type, IntervalType) and not isinstance(right.type, (IntervalType, ListType)):
@@ -220,5 +229,5 @@ class QueryTranslator:
             elif isinstance(right.type, IntervalType) and not isinstance(left.type, (IntervalType, ListType)):
                 left = self.point_interval(left)
         extra = {"precision": node.precision.capitalize()} if node.precision else {}
-        found = self.call_operator(node, name, [left, right], **extra)
+        found = self.t.call_operator(node, name, [left, right], **extra)
         return Typed(found.elm, BOOLEAN)

@@ -104,9 +104,19 @@ CONVERT_OPERATORS = {
 }  # fmt: skip
 
 
-class ExpressionTranslator(QueryTranslator):
+class ExpressionTranslator:
     def __init__(self, library: LibraryTranslator) -> None:
         self.lib = library
+        self.queries = QueryTranslator(self)
+
+    def _Retrieve(self, node: ast.Retrieve, scope: Scope) -> Typed:
+        return self.queries.retrieve(node, scope)
+
+    def _Query(self, node: ast.Query, scope: Scope) -> Typed:
+        return self.queries.query(node, scope)
+
+    def _Timing(self, node: ast.Timing, scope: Scope) -> Typed:
+        return self.queries.timing(node, scope)
 
     # ------------------------------------------------------------------ errors and helpers
     def where(self, node: ast.Node) -> SourceLocation:
@@ -136,7 +146,12 @@ class ExpressionTranslator(QueryTranslator):
         if kind == "null":
             return shapes.null_as(conversion.target, elm)
         if kind == "cast":
-            return {"type": "As", "strict": False, "operand": elm, "asTypeSpecifier": to_elm(conversion.target)}
+            return {
+                "type": "As",
+                "strict": False,
+                "operand": elm,
+                "asTypeSpecifier": to_elm(conversion.target),
+            }
         if kind == "operator":
             return shapes.operator(conversion.name, [elm])
         if kind == "function":
@@ -155,7 +170,11 @@ class ExpressionTranslator(QueryTranslator):
             if elm.get("type") != "Interval":
                 return elm
             inner = conversion.inner
-            return {**elm, "low": self.apply(node, elm["low"], inner), "high": self.apply(node, elm["high"], inner)}
+            return {
+                **elm,
+                "low": self.apply(node, elm["low"], inner),
+                "high": self.apply(node, elm["high"], inner),
+            }
         row = {"type": "AliasRef", "name": "X"}
         return {
             "type": "Query",
@@ -173,9 +192,7 @@ class ExpressionTranslator(QueryTranslator):
             raise self.type_error(node, f"expected {target}, found {typed.type}")
         return self.apply(node, typed.elm, conversion)
 
-    def call_operator(
-        self, node: ast.Node, name: str, args: list[Typed], **extra: Any
-    ) -> Typed:
+    def call_operator(self, node: ast.Node, name: str, args: list[Typed], **extra: Any) -> Typed:
         """System operator ``name`` on ``args``: overload resolution, conversions, the node."""
         candidates = signatures(name)
         if not candidates:
@@ -316,9 +333,7 @@ class ExpressionTranslator(QueryTranslator):
             return self.function_call(node, self.lib, None, typed)
         return self.system_call(node, typed)
 
-    def function_call(
-        self, node: ast.Call, library: Any, alias: str | None, args: list[Typed]
-    ) -> Typed:
+    def function_call(self, node: ast.Call, library: Any, alias: str | None, args: list[Typed]) -> Typed:
         functions = library.functions(node.name)
         if not functions:
             raise self.type_error(node, f"unknown function {node.name!r}")
@@ -403,14 +418,14 @@ class ExpressionTranslator(QueryTranslator):
                 per = Typed(shapes.null_as(QUANTITY, {"type": "Null"}), QUANTITY)
             return self.call_operator(node, op.capitalize(), [operand, per])
         if op.startswith(("duration:", "difference:")):
-            kind, precision = op.split(":", 1)
+            which, precision = op.split(":", 1)
             start = self.call_operator(node, "Start", [operand])
             end = self.call_operator(node, "End", [operand])
             if start.type not in (system("Date"), system("DateTime"), system("Time")):
-                raise self.type_error(node, f"{kind} of {operand.type}")
-            name = "DurationBetween" if kind == "duration" else "DifferenceBetween"
-            elm = {"type": name, "precision": precision.capitalize(), "operand": [start.elm, end.elm]}
-            return Typed(elm, INTEGER)
+                raise self.type_error(node, f"{which} of {operand.type}")
+            between = "DurationBetween" if which == "duration" else "DifferenceBetween"
+            duration = {"type": between, "precision": precision.capitalize(), "operand": [start.elm, end.elm]}
+            return Typed(duration, INTEGER)
         name = UNARY.get(op)
         if name is None:
             raise self.cannot(node, f"the {op!r} operator")
@@ -462,7 +477,12 @@ class ExpressionTranslator(QueryTranslator):
         t = self.type_spec(node.type_spec)
         if node.op == "is":
             return Typed({"type": "Is", "operand": operand.elm, "isTypeSpecifier": to_elm(t)}, BOOLEAN)
-        elm = {"type": "As", "strict": node.op == "cast", "operand": operand.elm, "asTypeSpecifier": to_elm(t)}
+        elm = {
+            "type": "As",
+            "strict": node.op == "cast",
+            "operand": operand.elm,
+            "asTypeSpecifier": to_elm(t),
+        }
         return Typed(elm, t)
 
     def _Convert(self, node: ast.Convert, scope: Scope) -> Typed:
@@ -479,12 +499,18 @@ class ExpressionTranslator(QueryTranslator):
         return self.call_operator(node, name, [operand])
 
     def _Index(self, node: ast.Index, scope: Scope) -> Typed:
-        return self.call_operator(node, "Indexer", [self.translate(node.source, scope), self.translate(node.index, scope)])
+        return self.call_operator(
+            node, "Indexer", [self.translate(node.source, scope), self.translate(node.index, scope)]
+        )
 
     def _Between(self, node: ast.Between, scope: Scope) -> Typed:
         operand = self.translate(node.operand, scope)
-        low = self.call_operator(node, "Greater" if node.proper else "GreaterOrEqual", [operand, self.translate(node.low, scope)])
-        high = self.call_operator(node, "Less" if node.proper else "LessOrEqual", [operand, self.translate(node.high, scope)])
+        low = self.call_operator(
+            node, "Greater" if node.proper else "GreaterOrEqual", [operand, self.translate(node.low, scope)]
+        )
+        high = self.call_operator(
+            node, "Less" if node.proper else "LessOrEqual", [operand, self.translate(node.high, scope)]
+        )
         return Typed({"type": "And", "operand": [low.elm, high.elm]}, BOOLEAN)
 
     def _DurationBetween(self, node: ast.DurationBetween, scope: Scope) -> Typed:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cds.cql.types.conversions import Conversion, conversion_targets, convert
-from cds.cql.types.signatures import T, Signature
+from cds.cql.types.signatures import Signature, T
 from cds.cql.types.specifiers import (
     ANY,
     NULL,

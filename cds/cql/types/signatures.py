@@ -8,7 +8,7 @@ operators (``Coalesce``, ``Concatenate``). :func:`signatures` parses them once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from cds.cql.types.specifiers import CqlType, IntervalType, ListType, NamedType, system
 
@@ -38,8 +38,10 @@ _TABLE: dict[str, list[str]] = {
     "NotEqual": ["T,T->Boolean"],
     "Equivalent": ["T,T->Boolean"],
     "NotEquivalent": ["T,T->Boolean"],
-    **{op: _each("X,X->Boolean", (*_NUM, "String", *_TEMPORAL, "Quantity"))
-       for op in ("Less", "Greater", "LessOrEqual", "GreaterOrEqual")},
+    **{
+        op: _each("X,X->Boolean", (*_NUM, "String", *_TEMPORAL, "Quantity"))
+        for op in ("Less", "Greater", "LessOrEqual", "GreaterOrEqual")
+    },
     # arithmetic
     "Add": [*_each("X,X->X", (*_NUM, "Quantity")), *_each("X,Quantity->X", _TEMPORAL)],
     "Subtract": [*_each("X,X->X", (*_NUM, "Quantity")), *_each("X,Quantity->X", _TEMPORAL)],
@@ -77,10 +79,22 @@ _TABLE: dict[str, list[str]] = {
     "ReplaceMatches": ["String,String,String->String"],
     "Indexer": ["String,Integer->String", "List<T>,Integer->T"],
     # type conversion
-    "ToBoolean": ["Boolean->Boolean", "Integer->Boolean", "Long->Boolean", "Decimal->Boolean", "String->Boolean"],
+    "ToBoolean": [
+        "Boolean->Boolean",
+        "Integer->Boolean",
+        "Long->Boolean",
+        "Decimal->Boolean",
+        "String->Boolean",
+    ],
     "ToInteger": ["Boolean->Integer", "Long->Integer", "String->Integer"],
     "ToLong": ["Boolean->Long", "Integer->Long", "String->Long"],
-    "ToDecimal": ["Boolean->Decimal", "Integer->Decimal", "Long->Decimal", "Decimal->Decimal", "String->Decimal"],
+    "ToDecimal": [
+        "Boolean->Decimal",
+        "Integer->Decimal",
+        "Long->Decimal",
+        "Decimal->Decimal",
+        "String->Decimal",
+    ],
     "ToString": _each("X->String", ("Boolean", *_NUM, "String", "Quantity", "Ratio", *_TEMPORAL)),
     "ToQuantity": ["Integer->Quantity", "Decimal->Quantity", "String->Quantity", "Ratio->Quantity"],
     "ToRatio": ["String->Ratio"],
@@ -98,22 +112,52 @@ _TABLE: dict[str, list[str]] = {
     "SameAs": [*_each("X,X->Boolean", _TEMPORAL), "Interval<T>,Interval<T>->Boolean"],
     "SameOrBefore": [*_each("X,X->Boolean", _TEMPORAL), "Interval<T>,Interval<T>->Boolean"],
     "SameOrAfter": [*_each("X,X->Boolean", _TEMPORAL), "Interval<T>,Interval<T>->Boolean"],
-    "Before": ["T,T->Boolean", "Interval<T>,Interval<T>->Boolean", "Interval<T>,T->Boolean", "T,Interval<T>->Boolean"],
-    "After": ["T,T->Boolean", "Interval<T>,Interval<T>->Boolean", "Interval<T>,T->Boolean", "T,Interval<T>->Boolean"],
-    **{op: ["Interval<T>,Interval<T>->Boolean"]
-       for op in ("Meets", "MeetsBefore", "MeetsAfter", "Overlaps", "OverlapsBefore", "OverlapsAfter", "Starts", "Ends")},
+    "Before": [
+        "T,T->Boolean",
+        "Interval<T>,Interval<T>->Boolean",
+        "Interval<T>,T->Boolean",
+        "T,Interval<T>->Boolean",
+    ],
+    "After": [
+        "T,T->Boolean",
+        "Interval<T>,Interval<T>->Boolean",
+        "Interval<T>,T->Boolean",
+        "T,Interval<T>->Boolean",
+    ],
+    **{
+        op: ["Interval<T>,Interval<T>->Boolean"]
+        for op in (
+            "Meets",
+            "MeetsBefore",
+            "MeetsAfter",
+            "Overlaps",
+            "OverlapsBefore",
+            "OverlapsAfter",
+            "Starts",
+            "Ends",
+        )
+    },
     "ProperIn": ["T,List<T>->Boolean", "T,Interval<T>->Boolean"],
     "ProperContains": ["List<T>,T->Boolean", "Interval<T>,T->Boolean"],
     "HighBoundary": _each("X,Integer->X", ("Decimal", *_TEMPORAL)),
     "LowBoundary": _each("X,Integer->X", ("Decimal", *_TEMPORAL)),
-    "DateTime": ["Integer->DateTime", "Integer,Integer->DateTime", "Integer,Integer,Integer->DateTime",
-                 "Integer,Integer,Integer,Integer->DateTime", "Integer,Integer,Integer,Integer,Integer->DateTime",
-                 "Integer,Integer,Integer,Integer,Integer,Integer->DateTime",
-                 "Integer,Integer,Integer,Integer,Integer,Integer,Integer->DateTime",
-                 "Integer,Integer,Integer,Integer,Integer,Integer,Integer,Decimal->DateTime"],
+    "DateTime": [
+        "Integer->DateTime",
+        "Integer,Integer->DateTime",
+        "Integer,Integer,Integer->DateTime",
+        "Integer,Integer,Integer,Integer->DateTime",
+        "Integer,Integer,Integer,Integer,Integer->DateTime",
+        "Integer,Integer,Integer,Integer,Integer,Integer->DateTime",
+        "Integer,Integer,Integer,Integer,Integer,Integer,Integer->DateTime",
+        "Integer,Integer,Integer,Integer,Integer,Integer,Integer,Decimal->DateTime",
+    ],
     "Date": ["Integer->Date", "Integer,Integer->Date", "Integer,Integer,Integer->Date"],
-    "Time": ["Integer->Time", "Integer,Integer->Time", "Integer,Integer,Integer->Time",
-             "Integer,Integer,Integer,Integer->Time"],
+    "Time": [
+        "Integer->Time",
+        "Integer,Integer->Time",
+        "Integer,Integer,Integer->Time",
+        "Integer,Integer,Integer,Integer->Time",
+    ],
     "Message": ["T,Boolean,String,String,String->T"],
     "Collapse": ["List<Interval<T>>,Quantity->List<Interval<T>>"],
     "Expand": ["List<Interval<T>>,Quantity->List<Interval<T>>", "Interval<T>,Quantity->List<T>"],
@@ -134,8 +178,18 @@ _TABLE: dict[str, list[str]] = {
     "Except": ["List<T>,List<T>->List<T>", "Interval<T>,Interval<T>->Interval<T>"],
     "In": ["T,List<T>->Boolean", "T,Interval<T>->Boolean"],
     "Contains": ["List<T>,T->Boolean", "Interval<T>,T->Boolean"],
-    "Includes": ["List<T>,List<T>->Boolean", "Interval<T>,Interval<T>->Boolean", "List<T>,T->Boolean", "Interval<T>,T->Boolean"],
-    "IncludedIn": ["List<T>,List<T>->Boolean", "Interval<T>,Interval<T>->Boolean", "T,List<T>->Boolean", "T,Interval<T>->Boolean"],
+    "Includes": [
+        "List<T>,List<T>->Boolean",
+        "Interval<T>,Interval<T>->Boolean",
+        "List<T>,T->Boolean",
+        "Interval<T>,T->Boolean",
+    ],
+    "IncludedIn": [
+        "List<T>,List<T>->Boolean",
+        "Interval<T>,Interval<T>->Boolean",
+        "T,List<T>->Boolean",
+        "T,Interval<T>->Boolean",
+    ],
     "ProperIncludes": ["List<T>,List<T>->Boolean", "Interval<T>,Interval<T>->Boolean"],
     "ProperIncludedIn": ["List<T>,List<T>->Boolean", "Interval<T>,Interval<T>->Boolean"],
     # aggregates
@@ -188,7 +242,7 @@ def _parse(text: str) -> Signature:
     return Signature(tuple(parse_type(n) for n in names), parse_type(result), variadic)
 
 
-@lru_cache(maxsize=None)
+@cache
 def signatures(name: str) -> tuple[Signature, ...]:
     """The signatures of System operator ``name`` (empty when the table has none)."""
     return tuple(_parse(s) for s in _TABLE.get(name, ()))

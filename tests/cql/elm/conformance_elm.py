@@ -52,7 +52,12 @@ def run_node(rows: list[dict[str, object]], translate: bool = False) -> dict[str
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "cases.jsonl"
         path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-        command = [node, str(HERE / "run_conformance.mjs"), *(["--translate", str(SPEC_DIR)] if translate else []), str(path)]
+        command = [
+            node,
+            str(HERE / "run_conformance.mjs"),
+            *(["--translate", str(SPEC_DIR)] if translate else []),
+            str(path),
+        ]
         proc = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=False)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
@@ -75,8 +80,12 @@ def main() -> int:
     reference_rows = [{"id": c.id, "invalid": c.invalid, "cql": _library(c)} for c in suite]
     reference = run_node(reference_rows, translate=True)
     ref_counts = Counter(r["status"] for r in reference.values())
-    print(f"reference translator's ELM on cql-execution: {ref_counts['pass']}/{len(suite)} pass ({dict(ref_counts)})")
-    both = sum(1 for k, r in ours.items() if r["status"] == "pass" and reference.get(k, {}).get("status") == "pass")
+    print(
+        f"reference translator's ELM on cql-execution: {ref_counts['pass']}/{len(suite)} pass ({dict(ref_counts)})"
+    )
+    both = sum(
+        1 for k, r in ours.items() if r["status"] == "pass" and reference.get(k, {}).get("status") == "pass"
+    )
     print(f"pass with both: {both}")
     if "-v" in sys.argv:
         for k, r in ours.items():

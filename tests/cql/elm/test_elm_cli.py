@@ -22,8 +22,12 @@ def test_policy_elm_has_the_library_object(tmp_path: Path, capsys: pytest.Captur
     library = json.loads(out.read_text())["library"]
     assert library["identifier"] == {"id": "DLIMedicalNecessity", "version": "1.0.0"}
     assert library["schemaIdentifier"] == {"id": "urn:hl7-org:elm", "version": "r1"}
-    assert {"localIdentifier": "FHIR", "uri": "http://hl7.org/fhir", "version": "4.0.1"} in library["usings"]["def"]
-    assert library["includes"]["def"] == [{"localIdentifier": "FHIRHelpers", "path": "FHIRHelpers", "version": "4.0.1"}]
+    assert {"localIdentifier": "FHIR", "uri": "http://hl7.org/fhir", "version": "4.0.1"} in library["usings"][
+        "def"
+    ]
+    assert library["includes"]["def"] == [
+        {"localIdentifier": "FHIRHelpers", "path": "FHIRHelpers", "version": "4.0.1"}
+    ]
     assert len(library["valueSets"]["def"]) == 23
     assert [p["name"] for p in library["parameters"]["def"]] == ["Order", "Draft Orders", "Questionnaire URL"]
     names = [d["name"] for d in library["statements"]["def"]]
@@ -40,7 +44,14 @@ def test_elm_to_standard_output(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert statement["expression"] == {
         "type": "Add",
         "operand": [
-            {"type": "ToDecimal", "operand": {"type": "Literal", "valueType": "{urn:hl7-org:elm-types:r1}Integer", "value": "1"}},
+            {
+                "type": "ToDecimal",
+                "operand": {
+                    "type": "Literal",
+                    "valueType": "{urn:hl7-org:elm-types:r1}Integer",
+                    "value": "1",
+                },
+            },
             {"type": "Literal", "valueType": "{urn:hl7-org:elm-types:r1}Decimal", "value": "2.0"},
         ],
     }
@@ -51,7 +62,11 @@ def test_elm_to_standard_output(tmp_path: Path, capsys: pytest.CaptureFixture[st
     [
         ({}, "Missing.cql", "Missing.cql: No such file or directory"),
         ({"T.cql": "library T\ndefine X: (1 + \n"}, "T.cql", "T:"),
-        ({"T.cql": "library T\ndefine X: 1 + 'a'\n"}, "T.cql", "T:2:13: no operator + for (System.Integer, System.String)"),
+        (
+            {"T.cql": "library T\ndefine X: 1 + 'a'\n"},
+            "T.cql",
+            "T:2:13: no operator + for (System.Integer, System.String)",
+        ),
         ({"T.cql": "library T\ndefine X: 1 as Foo\n"}, "T.cql", "T:2:16: unknown type Foo"),
         (
             {"T.cql": "library T\ndefine X: @2024-01-01 3 days before @2024-02-01\n"},
@@ -59,11 +74,18 @@ def test_elm_to_standard_output(tmp_path: Path, capsys: pytest.CaptureFixture[st
             "T:2:23: cannot type the timing phrase 'before' with an offset",
         ),
         (
-            {"T.cql": "library T\ninclude Lib called L\ndefine X: L.Y\n", "Lib.cql": "library Lib\ndefine Y: (\n"},
+            {
+                "T.cql": "library T\ninclude Lib called L\ndefine X: L.Y\n",
+                "Lib.cql": "library Lib\ndefine Y: (\n",
+            },
             "T.cql",
             "Lib:",
         ),
-        ({"T.cql": "library T\ninclude Nope called N\ndefine X: 1\n"}, "T.cql", "included library Nope not found"),
+        (
+            {"T.cql": "library T\ninclude Nope called N\ndefine X: 1\n"},
+            "T.cql",
+            "included library Nope not found",
+        ),
     ],
 )
 def test_bad_inputs_are_one_line_errors(

@@ -115,6 +115,8 @@ def test_our_elm_in_cql_execution_equals_our_engine(
             compared += 1
             ours = _normalise(to_json(result[name]))
             if not _same(ours, _normalise(theirs)):
-                mismatches.append(f"{order['id']} {name!r}: engine {ours!r} != our ELM {_normalise(theirs)!r}")
+                mismatches.append(
+                    f"{order['id']} {name!r}: engine {ours!r} != our ELM {_normalise(theirs)!r}"
+                )
     assert compared > 0
     assert not mismatches, "\n".join(mismatches[:40])

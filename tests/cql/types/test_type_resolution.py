@@ -53,15 +53,20 @@ def type_of(expression: str) -> str:
         ("[Observation]", "List<FHIR.Observation>"),
         ('[Condition: "VS"]', "List<FHIR.Condition>"),
         ("[Observation] O return O.status", "List<FHIR.ObservationStatus>"),
-        ("[Observation] O return O.value", "List<Choice<FHIR.Quantity, FHIR.CodeableConcept, FHIR.string, "
-         "FHIR.boolean, FHIR.integer, FHIR.Range, FHIR.Ratio, FHIR.SampledData, FHIR.time, FHIR.dateTime, "
-         "FHIR.Period>>"),
+        (
+            "[Observation] O return O.value",
+            "List<Choice<FHIR.Quantity, FHIR.CodeableConcept, FHIR.string, "
+            "FHIR.boolean, FHIR.integer, FHIR.Range, FHIR.Ratio, FHIR.SampledData, FHIR.time, FHIR.dateTime, "
+            "FHIR.Period>>",
+        ),
         ("([Observation] O return O.value as FHIR.Quantity)", "List<FHIR.Quantity>"),
-        ("[Observation] O where O.value is FHIR.Quantity return (O.value as FHIR.Quantity).value + 1",
-         "List<System.Decimal>"),
+        (
+            "[Observation] O where O.value is FHIR.Quantity return (O.value as FHIR.Quantity).value + 1",
+            "List<System.Decimal>",
+        ),
         ("[Observation] O return O.component.code", "List<List<FHIR.CodeableConcept>>"),
         ("[Observation] O return O.status = 'final'", "List<System.Boolean>"),
-        ("[Observation] O return O.code in \"VS\"", "List<System.Boolean>"),
+        ('[Observation] O return O.code in "VS"', "List<System.Boolean>"),
         ("Patient.birthDate", "FHIR.date"),
         ("Patient.birthDate.value", "System.Date"),
         ("[Observation] O sort by issued", "List<FHIR.Observation>"),
@@ -106,7 +111,9 @@ def test_a_construct_not_covered_is_refused_not_guessed() -> None:
 def test_model_info_bound_code_type_converts_with_fhirhelpers() -> None:
     """Observation.status is the bound-code type ObservationStatus; compared with a String it
     converts through the model info's FHIRHelpers.ToString."""
-    library = LibraryTranslator(parse_library(HEADER + "define X: [Observation] O where O.status = 'final'\n"))
+    library = LibraryTranslator(
+        parse_library(HEADER + "define X: [Observation] O where O.status = 'final'\n")
+    )
     where = library.define("X").elm["where"]
     assert where["type"] == "Equal"
     assert where["operand"][0] == {
