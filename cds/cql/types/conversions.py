@@ -13,6 +13,7 @@ options.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cds.cql.types import model_info
 from cds.cql.types.specifiers import (
@@ -65,6 +66,7 @@ class Conversion:
     inner: Conversion | None = None
 
 
+@lru_cache(maxsize=8192)
 def is_subtype(sub: CqlType, sup: CqlType) -> bool:
     """Whether every value of ``sub`` is a value of ``sup``."""
     if sub == sup or sup == ANY:
@@ -99,6 +101,7 @@ def _implicit(source: NamedType, target: CqlType) -> Conversion | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def convert(source: CqlType, target: CqlType) -> Conversion | None:
     """The best way to use a ``source`` value as a ``target`` one, or None."""
     if source == target:

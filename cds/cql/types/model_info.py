@@ -60,14 +60,15 @@ def base_type(t: NamedType) -> NamedType | None:
     return _named(info[0])
 
 
-def ancestors(t: NamedType) -> list[NamedType]:
+@lru_cache(maxsize=4096)
+def ancestors(t: NamedType) -> tuple[NamedType, ...]:
     """``t`` and its base types up to ``System.Any``."""
     out = [t]
     current = base_type(t)
     while current is not None:
         out.append(current)
         current = base_type(current)
-    return out
+    return tuple(out)
 
 
 def _spec(types: str | list[str], repeats: bool) -> CqlType:
@@ -122,7 +123,8 @@ def conversion(t: NamedType) -> tuple[CqlType, str] | None:
     return _conversions().get(t.name)
 
 
-def conversions_from(t: NamedType) -> list[tuple[NamedType, CqlType, str]]:
+@lru_cache(maxsize=4096)
+def conversions_from(t: NamedType) -> tuple[tuple[NamedType, CqlType, str], ...]:
     """Conversions that apply to ``t`` or one of its base types (nearest first):
     (declared source type, target type, function)."""
     out = []
@@ -130,7 +132,7 @@ def conversions_from(t: NamedType) -> list[tuple[NamedType, CqlType, str]]:
         found = conversion(owner)
         if found is not None:
             out.append((owner, found[0], found[1]))
-    return out
+    return tuple(out)
 
 
 def retrievable_template(t: NamedType) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cds.cql.types.conversions import Conversion, conversion_targets, convert
 from cds.cql.types.signatures import Signature, T
@@ -83,6 +84,11 @@ def _score(operands: Sequence[CqlType], args: Sequence[CqlType]) -> tuple[int, t
 
 def resolve(candidates: Sequence[Signature], args: Sequence[CqlType]) -> Resolution | None:
     """The best signature for ``args`` among ``candidates`` (first wins a tie), or None."""
+    return _resolve(tuple(candidates), tuple(args))
+
+
+@lru_cache(maxsize=4096)
+def _resolve(candidates: tuple[Signature, ...], args: tuple[CqlType, ...]) -> Resolution | None:
     best: Resolution | None = None
     for index, signature in enumerate(candidates):
         operands = list(signature.operands)
