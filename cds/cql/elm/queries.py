@@ -19,6 +19,7 @@ from cds.cql.types.specifiers import (
     CODE,
     CONCEPT,
     NULL,
+    QUANTITY,
     VALUESET,
     CqlType,
     IntervalType,
@@ -167,6 +168,65 @@ class QueryTranslator:
         typed = self.t.translate(item.expression, Scope(scope.locals, row))
         return {"type": "ByExpression", "direction": direction, "expression": typed.elm}
 
+    def offset_timing(self, node: ast.Timing, left: Typed, right: Typed) -> Typed:
+        """``A 3 days [or less|or more] before B``, ``A less/more than 3 days after B``, ``A within 3
+        days of B`` (CQL 1.5 §5.6 timing phrases), written as the reference translator does:
+        comparisons and memberships against ``B ± 3 days``. An interval ``A`` is compared by its
+        end (before) or start (after), an interval ``B`` by its start (before) or end (after)."""
+        from cds.cql.elm.translator import Typed
+
+        assert node.offset is not None
+        kind = node.kind
+        relation = node.offset_relation
+        if kind not in ("before", "after", "within") or (
+            node.inclusive and relation not in ("or less", "or more")
+        ):
+            raise self.t.cannot(node, f"the timing phrase {kind!r} with an offset")
+        extra = {"precision": node.precision.capitalize()} if node.precision else {}
+        if isinstance(left.type, IntervalType):
+            left = self.t.call_operator(node, "Start" if kind == "after" else "End", [left])
+        if isinstance(right.type, IntervalType):
+            right = self.t.call_operator(node, "End" if kind == "after" else "Start", [right])
+        quantity = Typed(self.t.quantity(node.offset), QUANTITY)
+        low = self.t.call_operator(node, "Subtract", [right, quantity])
+        high = self.t.call_operator(node, "Add", [right, quantity])
+        not_null = {"type": "Not", "operand": {"type": "IsNull", "operand": right.elm}}
+
+        def within(lo: Typed, hi: Typed, lo_closed: bool, hi_closed: bool, guard: bool) -> Typed:
+            interval = Typed(
+                {
+                    "type": "Interval",
+                    "lowClosed": lo_closed,
+                    "highClosed": hi_closed,
+                    "low": lo.elm,
+                    "high": hi.elm,
+                },
+                IntervalType(lo.type),
+            )
+            member = self.t.call_operator(node, "In", [left, interval], **extra)
+            if guard:
+                return Typed({"type": "And", "operand": [member.elm, not_null]}, BOOLEAN)
+            return member
+
+        if kind == "within":
+            return within(low, high, True, True, True)
+        before = kind == "before"
+        shifted = low if before else high
+        if relation is None:
+            return self.t.call_operator(node, "SameAs", [left, shifted], **extra)
+        if relation == "or more":
+            return self.t.call_operator(
+                node, "SameOrBefore" if before else "SameOrAfter", [left, shifted], **extra
+            )
+        if relation == "more than":
+            return self.t.call_operator(node, "Before" if before else "After", [left, shifted], **extra)
+        if relation == "or less":  # `on or before/after` closes the bound at B
+            closed = node.inclusive
+            return (
+                within(low, right, True, closed, True) if before else within(right, high, closed, True, True)
+            )
+        return within(low, right, False, False, False) if before else within(right, high, False, False, False)
+
     def point_interval(self, point: Typed) -> Typed:
         from cds.cql.elm.translator import Typed
 
@@ -197,13 +257,13 @@ class QueryTranslator:
     def timing(self, node: ast.Timing, scope: Scope) -> Typed:
         from cds.cql.elm.translator import Typed
 
-        if node.offset is not None or node.kind == "within":
-            raise self.t.cannot(node, f"the timing phrase {node.kind!r} with an offset")
         left, right = self.t.translate(node.left, scope), self.t.translate(node.right, scope)
-        if node.left_boundary in ("starts", "ends"):
-            left = self.t.call_operator(node, "Start" if node.left_boundary == "starts" else "End", [left])
+        if node.left_boundary in ("start", "end"):
+            left = self.t.call_operator(node, "Start" if node.left_boundary == "start" else "End", [left])
         if node.right_boundary in ("start", "end"):
             right = self.t.call_operator(node, "Start" if node.right_boundary == "start" else "End", [right])
+        if node.offset is not None:
+            return self.offset_timing(node, left, right)
         kind = node.kind
         name: str | None
         if kind == "same":

@@ -69,9 +69,9 @@ def test_elm_to_standard_output(tmp_path: Path, capsys: pytest.CaptureFixture[st
         ),
         ({"T.cql": "library T\ndefine X: 1 as Foo\n"}, "T.cql", "T:2:16: unknown type Foo"),
         (
-            {"T.cql": "library T\ndefine X: @2024-01-01 3 days before @2024-02-01\n"},
+            {"T.cql": "library T\ndefine X: descendents(Tuple { a: 1 })\n"},
             "T.cql",
-            "T:2:23: cannot type the timing phrase 'before' with an offset",
+            "T:2:11: cannot type the function 'descendents'",
         ),
         (
             {

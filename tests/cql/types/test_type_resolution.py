@@ -104,7 +104,7 @@ def test_load_refuses_a_type_error_with_its_position() -> None:
 
 def test_a_construct_not_covered_is_refused_not_guessed() -> None:
     with pytest.raises(CannotType) as info:
-        type_of("@2024-01-01 3 days before @2024-02-01")
+        type_of("descendents(Tuple { a: 1 })")
     assert info.value.message.startswith("cannot type")
 
 
