@@ -4,7 +4,7 @@
 dli-cds cql check LIB.cql [LIB.cql ...] [--libraries DIR] [--valuesets DIR]
 dli-cds cql run LIB.cql --data BUNDLE.json [--valuesets DIR] [--libraries DIR]
                 [--param NAME=CQL-LITERAL ...] [--now ISO-DATETIME]
-dli-cds cql elm LIB.cql [--libraries DIR] [--out FILE]
+dli-cds cql elm LIB.cql [--libraries DIR] [--out FILE] [--list-promotion]
 ```
 
 ``check`` prints every problem with its position and exits 0 only when every library loads.
@@ -51,6 +51,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     elm.add_argument("library", type=Path, metavar="LIB.cql")
     elm.add_argument("--libraries", dest="library_dirs", action="append", type=Path, default=[])
     elm.add_argument("--out", type=Path, default=None, metavar="FILE")
+    elm.add_argument(
+        "--list-promotion", action="store_true", help="allow a single value where a list is expected"
+    )
     cql.set_defaults(handler=run)
     parser: argparse.ArgumentParser = cql
     return parser
@@ -106,7 +109,10 @@ def _elm(args: argparse.Namespace) -> int:
     from cds.cql.api import library_elm
 
     try:
-        text = json.dumps(library_elm(Path(args.library), library_dirs=args.library_dirs), indent=1)
+        elm = library_elm(
+            Path(args.library), library_dirs=args.library_dirs, list_promotion=args.list_promotion
+        )
+        text = json.dumps(elm, indent=1)
         if args.out is None:
             print(text)
         else:

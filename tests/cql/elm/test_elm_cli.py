@@ -115,3 +115,12 @@ def test_list_promotion_is_an_option() -> None:
         library_elm(text)
     concept = library_elm(text, list_promotion=True)["library"]["statements"]["def"][0]["expression"]
     assert concept["element"][0]["value"]["type"] == "ToList"
+
+
+def test_list_promotion_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lib = tmp_path / "T.cql"
+    lib.write_text("library T\ndefine X: Concept { codes: Code { code: '1' } }\n")
+    assert cli.main(["cql", "elm", str(lib)]) == cli.EXIT_CQL_ERROR
+    assert "expected List<System.Code>, found System.Code" in capsys.readouterr().err
+    assert cli.main(["cql", "elm", str(lib), "--list-promotion"]) == cli.EXIT_OK
+    assert '"ToList"' in capsys.readouterr().out
