@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cds.cql.elm.translator import ExpressionTranslator, Local, Scope, Typed
+from cds.cql.elm.translator import ExpressionTranslator
+from cds.cql.elm.typed import Local, Scope, Typed
 from cds.cql.errors import CqlError, SourceLocation
 from cds.cql.model.system_types import SYSTEM_PARENTS
 from cds.cql.syntax import ast, declarations

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cds.cql.elm.typed import Local, Scope, Typed
 from cds.cql.syntax import ast
 from cds.cql.types import model_info
 from cds.cql.types.specifiers import (
@@ -30,7 +31,7 @@ from cds.cql.types.specifiers import (
 )
 
 if TYPE_CHECKING:
-    from cds.cql.elm.translator import ExpressionTranslator, Scope, Typed
+    from cds.cql.elm.translator import ExpressionTranslator
 
 TIMING_POINT = {"before": "Before", "after": "After"}
 TIMING_SIMPLE = {
@@ -47,9 +48,7 @@ class QueryTranslator:
         self.t = translator
 
     # ------------------------------------------------------------------ retrieve
-    def retrieve(self, node: ast.Retrieve, scope: Scope) -> Typed:
-        from cds.cql.elm.translator import Typed
-
+    def _Retrieve(self, node: ast.Retrieve, scope: Scope) -> Typed:
         if node.context is not None:
             raise self.t.cannot(node, "context-qualified retrieves")
         t = self.t.type_spec(node.type_spec)
@@ -78,9 +77,7 @@ class QueryTranslator:
         return Typed(elm, ListType(t))
 
     # ------------------------------------------------------------------ query
-    def query(self, node: ast.Query, scope: Scope) -> Typed:
-        from cds.cql.elm.translator import Local, Typed
-
+    def _Query(self, node: ast.Query, scope: Scope) -> Typed:
         sources = []
         single = len(node.sources) == 1
         plural = False
@@ -126,8 +123,6 @@ class QueryTranslator:
         return Typed(elm, ListType(result) if plural else result)
 
     def relationship(self, node: ast.Inclusion, scope: Scope) -> dict[str, Any]:
-        from cds.cql.elm.translator import Local
-
         source = self.t.translate(node.source.source, scope)
         element = source.type.element if isinstance(source.type, ListType) else source.type
         inner = scope.with_locals(**{node.source.alias: Local("alias", element)})
@@ -139,8 +134,6 @@ class QueryTranslator:
         }
 
     def aggregate_clause(self, node: ast.Query, elm: dict[str, Any], scope: Scope, plural: bool) -> Typed:
-        from cds.cql.elm.translator import Local, Typed
-
         agg = node.aggregate
         assert agg is not None
         starting = self.t.translate(agg.starting, scope) if agg.starting is not None else None
@@ -157,8 +150,6 @@ class QueryTranslator:
         return Typed(elm, value.type)
 
     def sort_item(self, item: ast.SortItem, scope: Scope, row: CqlType) -> dict[str, Any]:
-        from cds.cql.elm.translator import Scope
-
         direction = "desc" if item.descending else "asc"
         if item.expression is None:
             return {"type": "ByDirection", "direction": direction}
@@ -173,8 +164,6 @@ class QueryTranslator:
         days of B`` (CQL 1.5 §5.6 timing phrases), written as the reference translator does:
         comparisons and memberships against ``B ± 3 days``. An interval ``A`` is compared by its
         end (before) or start (after), an interval ``B`` by its start (before) or end (after)."""
-        from cds.cql.elm.translator import Typed
-
         assert node.offset is not None
         kind = node.kind
         relation = node.offset_relation
@@ -228,8 +217,6 @@ class QueryTranslator:
         return within(low, right, False, False, False) if before else within(right, high, False, False, False)
 
     def point_interval(self, point: Typed) -> Typed:
-        from cds.cql.elm.translator import Typed
-
         unit = {
             "type": "Interval",
             "lowClosed": True,
@@ -254,9 +241,7 @@ class QueryTranslator:
         return None
 
     # ------------------------------------------------------------------ timing phrases
-    def timing(self, node: ast.Timing, scope: Scope) -> Typed:
-        from cds.cql.elm.translator import Typed
-
+    def _Timing(self, node: ast.Timing, scope: Scope) -> Typed:
         left, right = self.t.translate(node.left, scope), self.t.translate(node.right, scope)
         if node.left_boundary in ("start", "end"):
             left = self.t.call_operator(node, "Start" if node.left_boundary == "start" else "End", [left])

@@ -5,17 +5,20 @@ type-resolution rules of :mod:`cds.cql.types`: overloads by conversion score, im
 conversions written out (``FHIRHelpers.ToString`` as a ``FunctionRef``, ``ToDecimal``, ...),
 ``null`` typed by its context (``As``). Ill-typed expressions raise
 :class:`~cds.cql.types.errors.CqlTypeError`; constructs not covered raise
-:class:`~cds.cql.types.errors.CannotType` — both with the position. Queries, retrieves and
-timing phrases are in :mod:`cds.cql.elm.queries`.
+:class:`~cds.cql.types.errors.CannotType` — both with the position. Operators are in
+:mod:`cds.cql.elm.operators`, selectors and conditionals in :mod:`cds.cql.elm.selectors`,
+queries, retrieves and timing phrases in :mod:`cds.cql.elm.queries`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cds.cql.elm import shapes
+from cds.cql.elm.operators import OperatorTranslator
 from cds.cql.elm.queries import QueryTranslator
+from cds.cql.elm.selectors import SelectorTranslator
+from cds.cql.elm.typed import Scope, Typed
 from cds.cql.errors import SourceLocation
 from cds.cql.syntax import ast
 from cds.cql.types import model_info
@@ -27,8 +30,6 @@ from cds.cql.types.specifiers import (
     ANY,
     BOOLEAN,
     CODE,
-    CODESYSTEM,
-    CONCEPT,
     DECIMAL,
     INTEGER,
     LONG,
@@ -36,14 +37,11 @@ from cds.cql.types.specifiers import (
     QUANTITY,
     RATIO,
     STRING,
-    VALUESET,
-    ChoiceType,
     CqlType,
     IntervalType,
     ListType,
     NamedType,
     TupleType,
-    elm_name,
     system,
     to_elm,
 )
@@ -52,42 +50,6 @@ if TYPE_CHECKING:
     from cds.cql.elm.library import LibraryTranslator
 
 
-@dataclass(slots=True)
-class Typed:
-    elm: dict[str, Any]
-    type: CqlType
-
-
-@dataclass(frozen=True, slots=True)
-class Local:
-    kind: str  # 'alias', 'let', 'operand'
-    type: CqlType
-
-
-@dataclass(frozen=True)
-class Scope:
-    locals: dict[str, Local] = field(default_factory=dict)
-    sort_row: CqlType | None = None  # inside `sort by`: identifiers are the row's elements
-
-    def with_locals(self, **names: Local) -> Scope:
-        return Scope({**self.locals, **names}, self.sort_row)
-
-
-BINARY = {
-    "+": "Add", "-": "Subtract", "*": "Multiply", "/": "Divide", "div": "TruncatedDivide",
-    "mod": "Modulo", "^": "Power", "=": "Equal", "~": "Equivalent", "<": "Less",
-    "<=": "LessOrEqual", ">": "Greater", ">=": "GreaterOrEqual", "and": "And", "or": "Or",
-    "xor": "Xor", "implies": "Implies", "in": "In", "contains": "Contains", "union": "Union",
-    "intersect": "Intersect", "except": "Except",
-}  # fmt: skip
-UNARY = {
-    "not": "Not", "exists": "Exists", "negate": "Negate", "distinct": "Distinct",
-    "flatten": "Flatten", "singleton": "SingletonFrom", "point": "PointFrom", "start": "Start",
-    "end": "End", "width": "Width", "size": "Size", "successor": "Successor",
-    "predecessor": "Predecessor", "is null": "IsNull", "is true": "IsTrue", "is false": "IsFalse",
-    "date": "DateFrom", "time": "TimeFrom", "timezoneoffset": "TimezoneOffsetFrom",
-}  # fmt: skip
-RENAMED_FUNCTIONS = {"IsNull": "IsNull"}
 SYSTEM_CLASS_ELEMENTS: dict[str, dict[str, CqlType]] = {
     "System.Quantity": {"value": DECIMAL, "unit": STRING},
     "System.Ratio": {"numerator": QUANTITY, "denominator": QUANTITY},
@@ -96,27 +58,15 @@ SYSTEM_CLASS_ELEMENTS: dict[str, dict[str, CqlType]] = {
     "System.ValueSet": {"id": STRING, "version": STRING, "name": STRING},
     "System.CodeSystem": {"id": STRING, "version": STRING, "name": STRING},
 }
-CONVERT_OPERATORS = {
-    "System.Boolean": "ToBoolean", "System.Integer": "ToInteger", "System.Long": "ToLong",
-    "System.Decimal": "ToDecimal", "System.String": "ToString", "System.Quantity": "ToQuantity",
-    "System.Ratio": "ToRatio", "System.Date": "ToDate", "System.DateTime": "ToDateTime",
-    "System.Time": "ToTime", "System.Concept": "ToConcept",
-}  # fmt: skip
 
 
 class ExpressionTranslator:
     def __init__(self, library: LibraryTranslator) -> None:
         self.lib = library
         self.queries = QueryTranslator(self)
-
-    def _Retrieve(self, node: ast.Retrieve, scope: Scope) -> Typed:
-        return self.queries.retrieve(node, scope)
-
-    def _Query(self, node: ast.Query, scope: Scope) -> Typed:
-        return self.queries.query(node, scope)
-
-    def _Timing(self, node: ast.Timing, scope: Scope) -> Typed:
-        return self.queries.timing(node, scope)
+        self.operators = OperatorTranslator(self)
+        self.selectors = SelectorTranslator(self)
+        self._helpers = (self, self.operators, self.selectors, self.queries)
 
     # ------------------------------------------------------------------ errors and helpers
     def where(self, node: ast.Node) -> SourceLocation:
@@ -129,7 +79,8 @@ class ExpressionTranslator:
         return CannotType(f"cannot type {what}", self.where(node))
 
     def translate(self, node: ast.Expr, scope: Scope) -> Typed:
-        method = getattr(self, "_" + type(node).__name__, None)
+        name = "_" + type(node).__name__
+        method = next((getattr(h, name) for h in self._helpers if hasattr(h, name)), None)
         if method is None:
             raise self.cannot(node, f"{type(node).__name__} expressions")
         result: Typed = method(node, scope)
@@ -390,238 +341,9 @@ class ExpressionTranslator:
         return Typed({"type": "Coalesce", "operand": operands}, result)
 
     # ------------------------------------------------------------------ operators
-    def _Unary(self, node: ast.Unary, scope: Scope) -> Typed:
-        op = node.op
-        if op in ("minimum", "maximum"):
-            if node.type_spec is None:
-                raise self.cannot(node, op)
-            t = self.type_spec(node.type_spec)
-            if not isinstance(t, NamedType):
-                raise self.type_error(node, f"{op} of {t}")
-            return Typed({"type": "MinValue" if op == "minimum" else "MaxValue", "valueType": elm_name(t)}, t)
-        assert node.operand is not None
-        operand = self.translate(node.operand, scope)
-        if op == "plus":
-            return operand
-        if op.startswith("is not "):
-            inner = self.call_operator(node, UNARY["is " + op[len("is not ") :]], [operand])
-            return Typed({"type": "Not", "operand": inner.elm}, BOOLEAN)
-        if op.startswith("component:"):
-            precision = op.split(":", 1)[1].capitalize()
-            if operand.type not in (system("DateTime"), system("Date"), system("Time")):
-                operand = Typed(self.coerce(node, operand, system("DateTime")), system("DateTime"))
-            elm = {"type": "DateTimeComponentFrom", "operand": operand.elm, "precision": precision}
-            return Typed(elm, DECIMAL if precision == "Timezoneoffset" else INTEGER)
-        if op in ("collapse", "expand"):
-            per = self.translate(node.per, scope) if node.per is not None else None
-            if per is None:
-                per = Typed(shapes.null_as(QUANTITY, {"type": "Null"}), QUANTITY)
-            return self.call_operator(node, op.capitalize(), [operand, per])
-        if op.startswith(("duration:", "difference:")):
-            which, precision = op.split(":", 1)
-            start = self.call_operator(node, "Start", [operand])
-            end = self.call_operator(node, "End", [operand])
-            if start.type not in (system("Date"), system("DateTime"), system("Time")):
-                raise self.type_error(node, f"{which} of {operand.type}")
-            between = "DurationBetween" if which == "duration" else "DifferenceBetween"
-            duration = {"type": between, "precision": precision.capitalize(), "operand": [start.elm, end.elm]}
-            return Typed(duration, INTEGER)
-        name = UNARY.get(op)
-        if name is None:
-            raise self.cannot(node, f"the {op!r} operator")
-        return self.call_operator(node, name, [operand])
-
-    def _Binary(self, node: ast.Binary, scope: Scope) -> Typed:
-        op = node.op
-        if op in ("!=", "!~"):
-            positive = ast.Binary(node.line, node.column, "=" if op == "!=" else "~", node.left, node.right)
-            return Typed({"type": "Not", "operand": self._Binary(positive, scope).elm}, BOOLEAN)
-        left = self.translate(node.left, scope)
-        right = self.translate(node.right, scope)
-        if op == "&":
-            empty = shapes.literal(STRING, "")
-            operands = [
-                {"type": "Coalesce", "operand": [self.coerce(node, side, STRING), empty]}
-                for side in (left, right)
-            ]
-            return Typed({"type": "Concatenate", "operand": operands}, STRING)
-        if op == "in" and right.type in (VALUESET, CODESYSTEM):
-            return self.terminology_membership(node, left, right)
-        if node.precision is not None:
-            raise self.cannot(node, f"{op!r} with a precision")
-        name = BINARY.get(op)
-        if name is None:
-            raise self.cannot(node, f"the {op!r} operator")
-        if resolve(signatures(name), [left.type, right.type]) is None:
-            if name == "Add" and resolve(signatures("Concatenate"), [left.type, right.type]) is not None:
-                return self.call_operator(node, "Concatenate", [left, right])
-            raise self.type_error(node, f"no operator {op} for ({left.type}, {right.type})")
-        return self.call_operator(node, name, [left, right])
-
-    def terminology_membership(self, node: ast.Node, code: Typed, vocabulary: Typed) -> Typed:
-        ref = {k: v for k, v in vocabulary.elm.items() if k != "type"}
-        is_valueset = vocabulary.type == VALUESET
-        if isinstance(code.type, ListType):
-            name = "AnyInValueSet" if is_valueset else "AnyInCodeSystem"
-            found = self.call_operator(node, "AnyInValueSet", [code])
-            codes = found.elm["operand"][0]
-            field = "valueset" if is_valueset else "codesystem"
-            return Typed({"type": name, "codes": codes, field: ref}, BOOLEAN)
-        found = self.call_operator(node, "InValueSet", [code])
-        name = "InValueSet" if is_valueset else "InCodeSystem"
-        field = "valueset" if is_valueset else "codesystem"
-        return Typed({"type": name, "code": found.elm["operand"][0], field: ref}, BOOLEAN)
-
-    def _TypeOp(self, node: ast.TypeOp, scope: Scope) -> Typed:
-        operand = self.translate(node.operand, scope)
-        t = self.type_spec(node.type_spec)
-        if node.op == "is":
-            return Typed({"type": "Is", "operand": operand.elm, "isTypeSpecifier": to_elm(t)}, BOOLEAN)
-        elm = {
-            "type": "As",
-            "strict": node.op == "cast",
-            "operand": operand.elm,
-            "asTypeSpecifier": to_elm(t),
-        }
-        return Typed(elm, t)
-
-    def _Convert(self, node: ast.Convert, scope: Scope) -> Typed:
-        operand = self.translate(node.operand, scope)
-        if node.unit is not None:
-            unit = shapes.literal(STRING, node.unit)
-            elm = {"type": "ConvertQuantity", "operand": [self.coerce(node, operand, QUANTITY), unit]}
-            return Typed(elm, QUANTITY)
-        assert node.type_spec is not None
-        t = self.type_spec(node.type_spec)
-        name = CONVERT_OPERATORS.get(str(t))
-        if name is None:
-            raise self.cannot(node, f"convert to {t}")
-        return self.call_operator(node, name, [operand])
-
-    def _Index(self, node: ast.Index, scope: Scope) -> Typed:
-        return self.call_operator(
-            node, "Indexer", [self.translate(node.source, scope), self.translate(node.index, scope)]
-        )
-
-    def _Between(self, node: ast.Between, scope: Scope) -> Typed:
-        operand = self.translate(node.operand, scope)
-        low = self.call_operator(
-            node, "Greater" if node.proper else "GreaterOrEqual", [operand, self.translate(node.low, scope)]
-        )
-        high = self.call_operator(
-            node, "Less" if node.proper else "LessOrEqual", [operand, self.translate(node.high, scope)]
-        )
-        return Typed({"type": "And", "operand": [low.elm, high.elm]}, BOOLEAN)
-
-    def _DurationBetween(self, node: ast.DurationBetween, scope: Scope) -> Typed:
-        low, high = self.translate(node.low, scope), self.translate(node.high, scope)
-        name = "DurationBetween" if node.kind == "duration" else "DifferenceBetween"
-        point = common_type(low.type, high.type)
-        if point not in (system("Date"), system("DateTime"), system("Time")):
-            raise self.type_error(node, f"{name} of {low.type} and {high.type}")
-        operands = [self.coerce(node, low, point), self.coerce(node, high, point)]
-        elm = {"type": name, "precision": node.precision.capitalize(), "operand": operands}
-        return Typed(elm, INTEGER)
 
     # ------------------------------------------------------------------ conditionals
     def condition(self, node: ast.Expr, scope: Scope) -> dict[str, Any]:
         return self.coerce(node, self.translate(node, scope), BOOLEAN)
 
-    def _If(self, node: ast.If, scope: Scope) -> Typed:
-        condition = self.condition(node.condition, scope)
-        then, otherwise = self.translate(node.then, scope), self.translate(node.otherwise, scope)
-        t = common_type(then.type, otherwise.type)
-        elm = {
-            "type": "If",
-            "condition": condition,
-            "then": self.coerce(node.then, then, t),
-            "else": self.coerce(node.otherwise, otherwise, t),
-        }
-        return Typed(elm, t)
-
-    def _Case(self, node: ast.Case, scope: Scope) -> Typed:
-        comparand = self.translate(node.comparand, scope) if node.comparand is not None else None
-        items = []
-        result: CqlType | None = None
-        for when, then in node.items:
-            typed_then = self.translate(then, scope)
-            result = typed_then.type if result is None else common_type(result, typed_then.type)
-            if comparand is None:
-                items.append((self.condition(when, scope), then, typed_then))
-            else:
-                typed_when = self.translate(when, scope)
-                key = common_type(comparand.type, typed_when.type)
-                items.append((self.coerce(when, typed_when, key), then, typed_then))
-        otherwise = self.translate(node.otherwise, scope)
-        assert result is not None
-        result = common_type(result, otherwise.type)
-        elm: dict[str, Any] = {"type": "Case"}
-        if comparand is not None:
-            elm["comparand"] = comparand.elm
-        elm["caseItem"] = [
-            {"when": when_elm, "then": self.coerce(then, typed, result)} for when_elm, then, typed in items
-        ]
-        elm["else"] = self.coerce(node.otherwise, otherwise, result)
-        return Typed(elm, result)
-
     # ------------------------------------------------------------------ selectors
-    def _ListSelector(self, node: ast.ListSelector, scope: Scope) -> Typed:
-        items = [self.translate(i, scope) for i in node.items]
-        element: CqlType | None = self.type_spec(node.element_type) if node.element_type else None
-        if element is None:
-            for item in items:
-                element = item.type if element is None else common_type(element, item.type)
-        if element is None:
-            element = ANY
-        elm: dict[str, Any] = {"type": "List"}
-        elm["element"] = [self.coerce(i, t, element) for i, t in zip(node.items, items, strict=True)]
-        return Typed(elm, ListType(element))
-
-    def _IntervalSelector(self, node: ast.IntervalSelector, scope: Scope) -> Typed:
-        low, high = self.translate(node.low, scope), self.translate(node.high, scope)
-        point = common_type(low.type, high.type)
-        elm = {
-            "type": "Interval",
-            "lowClosed": node.low_closed,
-            "highClosed": node.high_closed,
-            "low": self.coerce(node.low, low, point),
-            "high": self.coerce(node.high, high, point),
-        }
-        return Typed(elm, IntervalType(point))
-
-    def _TupleSelector(self, node: ast.TupleSelector, scope: Scope) -> Typed:
-        elements = [(name, self.translate(e, scope)) for name, e in node.elements]
-        elm = {"type": "Tuple", "element": [{"name": n, "value": t.elm} for n, t in elements]}
-        return Typed(elm, TupleType(tuple((n, t.type) for n, t in elements)))
-
-    def _InstanceSelector(self, node: ast.InstanceSelector, scope: Scope) -> Typed:
-        t = self.type_spec(node.type_spec)
-        assert isinstance(t, NamedType)
-        out = []
-        for name, e in node.elements:
-            value = self.translate(e, scope)
-            expected = self.element_type(e, t, name)
-            out.append({"name": name, "value": self.coerce(e, value, expected)})
-        return Typed({"type": "Instance", "classType": elm_name(t), "element": out}, t)
-
-    def _CodeSelector(self, node: ast.CodeSelector, scope: Scope) -> Typed:
-        system_ref = self.translate(node.system, scope)
-        if system_ref.type != CODESYSTEM:
-            raise self.type_error(node, "a code's system must be a code system")
-        elm: dict[str, Any] = {"type": "Code", "code": node.code, "system": {"name": system_ref.elm["name"]}}
-        if "libraryName" in system_ref.elm:
-            elm["system"]["libraryName"] = system_ref.elm["libraryName"]
-        if node.display is not None:
-            elm["display"] = node.display
-        return Typed(elm, CODE)
-
-    def _ConceptSelector(self, node: ast.ConceptSelector, scope: Scope) -> Typed:
-        codes = [self._CodeSelector(c, scope).elm for c in node.codes]
-        elm: dict[str, Any] = {"type": "Concept", "code": codes}
-        if node.display is not None:
-            elm["display"] = node.display
-        return Typed(elm, CONCEPT)
-
-    def choice_error(self, node: ast.Node, t: CqlType) -> None:
-        if isinstance(t, ChoiceType):
-            raise self.cannot(node, f"an operation on a choice type {t}")
