@@ -110,7 +110,7 @@ def load_library(
     try:
         library_ast = _parse(text, name)
         compiled = _compile(library_ast, resolver)
-        _type_check(library_ast, library_dirs)
+        _type_check(library_ast, library_dirs, text)
     except CqlLoadError:
         raise
     except CqlError as exc:
@@ -118,16 +118,28 @@ def load_library(
     return Library(compiled, terminology)
 
 
-def _type_check(library_ast: Any, library_dirs: Sequence[Path]) -> None:
+#: Texts of libraries that type-checked, whose includes are all native (so the answer depends
+#: on the text alone): loading one again does not check it again.
+_CHECKED: dict[str, None] = {}
+
+
+def _type_check(library_ast: Any, library_dirs: Sequence[Path], text: str) -> None:
     """Type every definition; CqlTypeError propagates, CannotType (not covered) is skipped."""
-    from cds.cql.elm.library import LibraryTranslator
+    from cds.cql.elm.library import LibraryTranslator, NativeHelpers
     from cds.cql.types.errors import CannotType
 
+    if text in _CHECKED:
+        return
     try:
         # List promotion on: the engine has always accepted libraries written with it.
-        LibraryTranslator(library_ast, library_dirs, list_promotion=True).check()
+        translator = LibraryTranslator(library_ast, library_dirs, list_promotion=True)
+        translator.check()
     except CannotType:
         return
+    if all(isinstance(i, NativeHelpers) for i in translator.includes.values()):
+        if len(_CHECKED) >= 64:
+            _CHECKED.pop(next(iter(_CHECKED)))
+        _CHECKED[text] = None
 
 
 def library_elm(

@@ -3,9 +3,9 @@ usings, includes, parameters, codeSystems, valueSets, codes, concepts, contexts 
 statements (defines and functions), annotation-free.
 
 Definitions are typed on demand (a define used before it is declared is typed when first
-referenced); a function's result type is its body's. Included libraries are translated from
-``<Name>-<version>.cql`` / ``<Name>.cql`` in the library folders; FHIRHelpers, when no file
-is given, is the model info's conversion functions (the engine's native FHIRHelpers).
+referenced); a function's result type is its body's. Included libraries resolve as in the engine:
+the native FHIRHelpers 4.0.1 (typed by the model info's conversion functions) first, then
+``<Name>-<version>.cql`` / ``<Name>.cql`` in the library folders.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from cds.cql.elm.translator import ExpressionTranslator
 from cds.cql.elm.typed import Local, Scope, Typed
-from cds.cql.errors import CqlError, SourceLocation
+from cds.cql.errors import SourceLocation
 from cds.cql.model.system_types import SYSTEM_PARENTS
 from cds.cql.syntax import ast, declarations
 from cds.cql.types import model_info
@@ -56,14 +56,9 @@ class NativeHelpers:
 
     def __init__(self) -> None:
         self._functions: dict[str, list[FunctionInfo]] = {}
-        for source in model_info._table()["conversions"]:
-            local, _, function = source
-            found = model_info.conversion(NamedType(f"FHIR.{local}"))
-            assert found is not None
-            target, name = found
-            info = FunctionInfo(name, (NamedType(f"FHIR.{local}"),), result=target)
+        for source, target, name in model_info.conversion_table():
+            info = FunctionInfo(name, (source,), result=target)
             self._functions.setdefault(name, []).append(info)
-        del function
 
     def lookup(self, name: str) -> tuple[str, CqlType] | None:
         return None
@@ -122,8 +117,14 @@ class LibraryTranslator:
 
     # ------------------------------------------------------------------ includes
     def _include(self, include: declarations.IncludeDef) -> Any:
+        """As the engine resolves includes: the native library first (FHIRHelpers 4.0.1, typed
+        by the model info's conversion functions), then ``<Name>-<version>.cql`` / ``<Name>.cql``
+        in the library folders."""
+        from cds.cql.model.fhirhelpers import native_library
         from cds.cql.syntax import parse_library
 
+        if native_library(include.name, include.version) is not None:
+            return NativeHelpers()
         names = ([f"{include.name}-{include.version}.cql"] if include.version else []) + [
             f"{include.name}.cql"
         ]
@@ -133,8 +134,6 @@ class LibraryTranslator:
                 if path.is_file():
                     parsed = parse_library(path.read_text(encoding="utf-8"), source_name=str(path))
                     return LibraryTranslator(parsed, self.library_dirs, list_promotion=self.list_promotion)
-        if include.name == "FHIRHelpers":
-            return NativeHelpers()
         raise CqlTypeError(f"included library {include.name} not found", self.where(include))
 
     def include(self, alias: str) -> Any:
@@ -388,6 +387,3 @@ def library_to_elm(
     CannotType (both CqlError) with positions. ``list_promotion`` allows a single value where
     a list is expected (written ``ToList``), as the reference translator's option does."""
     return LibraryTranslator(library, library_dirs, list_promotion=list_promotion).to_elm()
-
-
-__all__ = ["CqlError", "LibraryTranslator", "library_to_elm"]

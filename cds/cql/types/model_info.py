@@ -43,12 +43,6 @@ def is_fhir_type(local: str) -> bool:
     return local in _table()["types"]
 
 
-def is_known(t: NamedType) -> bool:
-    if t.model == "System":
-        return t.name in SYSTEM_PARENTS or t.name == "System.Null"
-    return t.model == "FHIR" and is_fhir_type(t.local)
-
-
 def base_type(t: NamedType) -> NamedType | None:
     """The direct base type (``FHIR.code`` → ``FHIR.string``; ``System.Any`` has none)."""
     if t.model == "System":
@@ -116,6 +110,11 @@ def _conversions() -> dict[str, tuple[CqlType, str]]:
             to = NamedType(target)
         out[f"FHIR.{source}"] = (to, function.split(".", 1)[1])
     return out
+
+
+def conversion_table() -> list[tuple[NamedType, CqlType, str]]:
+    """Every conversion the model info declares: (FHIR type, target type, FHIRHelpers function)."""
+    return [(NamedType(source), target, name) for source, (target, name) in _conversions().items()]
 
 
 def conversion(t: NamedType) -> tuple[CqlType, str] | None:
