@@ -111,6 +111,15 @@ class QueryTranslator:
         result = row_type
         if node.aggregate is not None:
             return self.aggregate_clause(node, elm, inner, plural)
+        if node.return_ is None and not single:
+            # Rows of several sources are tuples of the aliases (written out, as the reference does).
+            row = {
+                "type": "Tuple",
+                "element": [
+                    {"name": a["alias"], "value": {"type": "AliasRef", "name": a["alias"]}} for a in sources
+                ],
+            }
+            elm["return"] = {"distinct": True, "expression": row}
         if node.return_ is not None:
             value = self.t.translate(node.return_, inner)
             ret: dict[str, Any] = {"expression": value.elm}
@@ -138,12 +147,14 @@ class QueryTranslator:
         assert agg is not None
         starting = self.t.translate(agg.starting, scope) if agg.starting is not None else None
         start_type = starting.type if starting is not None else NULL
-        inner = scope.with_locals(**{agg.name: Local("alias", start_type)})
+        inner = scope.with_locals(**{agg.name: Local("let", start_type)})
         value = self.t.translate(agg.expression, inner)
         if value.type != start_type:  # the accumulator has the expression's type
-            inner = scope.with_locals(**{agg.name: Local("alias", value.type)})
+            inner = scope.with_locals(**{agg.name: Local("let", value.type)})
             value = self.t.translate(agg.expression, inner)
-        clause: dict[str, Any] = {"identifier": agg.name, "distinct": agg.distinct, "expression": value.elm}
+        clause: dict[str, Any] = {"identifier": agg.name, "expression": value.elm}
+        if agg.distinct:
+            clause["distinct"] = True
         if starting is not None:
             clause["starting"] = self.t.coerce(agg, starting, value.type)
         elm["aggregate"] = clause

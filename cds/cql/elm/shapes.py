@@ -129,5 +129,4 @@ def temporal(kind: str, text: str) -> dict[str, Any]:
 
 
 def _decimal_text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text if "." in text else text + ".0"
+    return format(value.normalize(), "f")

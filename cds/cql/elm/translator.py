@@ -126,6 +126,9 @@ class ExpressionTranslator:
                 "low": self.apply(node, elm["low"], inner),
                 "high": self.apply(node, elm["high"], inner),
             }
+        if elm.get("type") == "List":  # a list selector converts element by element
+            items = [self.apply(node, item, conversion.inner) for item in elm.get("element", [])]
+            return {**elm, "element": items}
         row = {"type": "AliasRef", "name": "X"}
         return {
             "type": "Query",
@@ -181,11 +184,9 @@ class ExpressionTranslator:
         return {"type": "Quantity", "value": number, "unit": node.unit}
 
     def _RatioLit(self, node: ast.RatioLit, scope: Scope) -> Typed:
-        elm = {
-            "type": "Ratio",
-            "numerator": self.quantity(node.numerator),
-            "denominator": self.quantity(node.denominator),
-        }
+        numerator, denominator = self.quantity(node.numerator), self.quantity(node.denominator)
+        del numerator["type"], denominator["type"]  # ELM's Ratio holds quantity values, not expressions
+        elm = {"type": "Ratio", "numerator": numerator, "denominator": denominator}
         return Typed(elm, RATIO)
 
     # ------------------------------------------------------------------ names

@@ -5,7 +5,8 @@ Each test becomes the library the conformance runner builds (``tests/cql/conform
 "Result" and an "Expected" define); we translate it with :func:`cds.cql.api.library_elm`
 (a refusal — type error or ``cannot type`` — is recorded as an error, or a pass for a test
 marked invalid) and ``run_conformance.mjs`` runs it. ``python -m tests.cql.elm.conformance_elm``
-prints both counts (the reference side translates with ``@cqframework/cql``; slower).
+prints both counts (the reference side translates with ``@cqframework/cql``; slower);
+``--shapes`` compares our ELM with the reference translator's, library by library.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def main() -> int:
     if not suite:
         print(f"conformance suite not found at {suite_dir()}", file=sys.stderr)
         return 1
+    if "--shapes" in sys.argv:
+        compare_shapes(suite)
+        return 0
     ours = run_node(our_rows(suite))
     counts = Counter(r["status"] for r in ours.values())
     print(f"our ELM on cql-execution: {counts['pass']}/{len(suite)} pass ({dict(counts)})")
@@ -92,6 +96,52 @@ def main() -> int:
             if r["status"] != "pass" and reference.get(k, {}).get("status") == "pass":
                 print(f"  ours {r['status']}: {k}: {r['detail']}")
     return 0
+
+
+def compare_shapes(suite: list[SuiteCase]) -> None:
+    """How many conformance libraries translate to the same ELM as the reference translator's
+    (normalised as in test_elm_matches_reference), and the first difference of the others by kind."""
+    from .test_elm_matches_reference import first_difference, normalise
+
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not installed")
+    ours = {c.id: r["elm"] for c, r in zip(suite, our_rows(suite), strict=True)}
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for i, case in enumerate(suite):
+            path = Path(tmp) / f"case{i}.cql"
+            path.write_text(_library(case), encoding="utf-8")
+            files.append(str(path))
+        proc = subprocess.run(
+            [node, str(HERE / "translate.mjs"), str(SPEC_DIR), tmp, *files],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    same = both = 0
+    kinds: Counter[str] = Counter()
+    for case, row in zip(suite, rows, strict=True):
+        mine = ours[case.id]
+        if mine is None or row["elm"] is None:
+            continue
+        both += 1
+        a = normalise(mine)["library"]["statements"]
+        b = normalise(row["elm"])["library"]["statements"]
+        if a == b:
+            same += 1
+        else:
+            where = first_difference(a, b) or ""
+            kind = where.split(":")[0].split(".")[-1]
+            if "-v" in sys.argv and kinds[kind] < 3:
+                print(f"  {case.id}: {where[:400]}")
+            kinds[kind] += 1
+    print(f"ELM equal to the reference translator's: {same} of {both} translated by both")
+    print(f"first differences by field: {kinds.most_common(15)}")
 
 
 if __name__ == "__main__":
