@@ -36,10 +36,9 @@ context Patient
 define function "Chimerism Category"(I Interval<Decimal>):
   case
     when I is null then 'unreadable'
-    when I included in Interval[D."Total Host Donor Percent", D."Total Host Donor Percent"] then 'total-host'
-    when I included in Interval(D."Total Host Donor Percent", D."Mixed Chimerism Below Percent") then 'mixed'
-    when not (I overlaps Interval(D."Total Host Donor Percent", D."Mixed Chimerism Below Percent"))
-      and not (D."Total Host Donor Percent" in I) then 'not-mixed'
+    when D."Is Total Host"(I) then 'total-host'
+    when D."Is Mixed"(I) then 'mixed'
+    when D."Is Total Host"(I) = false and D."Is Mixed"(I) = false then 'not-mixed'
     else 'undecided'
   end
 define function "Grade Category"(G Interval<Integer>):
