@@ -43,7 +43,7 @@ def test_index_lists_every_example(client: Client) -> None:
     page = client.get("/workbench/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     for name in CASES:
-        assert f'href="/workbench/examples/{name}"' in page.text
+        assert f'href="/workbench/try?example={name}"' in page.text
 
 
 @pytest.mark.parametrize("name", CASES)
