@@ -40,7 +40,7 @@ def page(title: str, body: str, *, current: str = "") -> str:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{text(title)} - dli-cds workbench</title>"
-        '<link rel="stylesheet" href="/workbench/static/workbench.css">'
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="/workbench/static/workbench.css">'
         '<script src="/workbench/static/workbench.js" defer></script></head>'
         f'<body><header><p class="brand">dli-cds policy workbench</p><nav aria-label="Workbench">{nav}</nav></header>'
         f"<main><h1>{text(title)}</h1>{body}</main></body></html>"
