@@ -43,7 +43,7 @@ _PREFETCH_OF_TYPE = {
     "Goal": "goals",
     "QuestionnaireResponse": "questionnaireResponses",
 }
-MAX_STORED = 500
+MAX_STORED = 100
 
 
 class CaseError(Exception):

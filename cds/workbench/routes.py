@@ -33,7 +33,7 @@ from cds.workbench.try_view import Example, Source, try_page
 
 STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = {"workbench.css": "text/css", "workbench.js": "text/javascript"}
-MAX_FORM_BYTES = 5_000_000
+MAX_FORM_BYTES = 2_000_000
 
 
 def _examples(folder: Path) -> dict[str, Example]:
@@ -180,9 +180,8 @@ def workbench_routes(
         key = store.put(with_response(src.request, answers), src.now)
         return RedirectResponse(f"/workbench/try?{urlencode({'case': key})}", 303)
 
-    @router.get("/policy", response_class=HTMLResponse)
-    async def policy_page() -> HTMLResponse:
-        body = (
+    def policy_body() -> str:
+        return (
             "<p>The CQL library the service evaluates, with every define anchored, and its value sets.</p>"
             '<nav aria-label="On this page"><a href="#library">Library</a> | <a href="#valuesets">Value sets</a></nav>'
             + policy.criteria_html()
@@ -192,7 +191,12 @@ def workbench_routes(
             + '<h2 id="valuesets">Value sets</h2>'
             + policy.valuesets_html()
         )
-        return HTMLResponse(page("The policy", body, current="/workbench/policy"))
+
+    policy_html = page("The policy", policy_body(), current="/workbench/policy")  # the library is fixed
+
+    @router.get("/policy", response_class=HTMLResponse)
+    async def policy_page() -> HTMLResponse:
+        return HTMLResponse(policy_html)
 
     @router.get("/activity", response_class=HTMLResponse)
     async def activity(request: Request) -> HTMLResponse:
