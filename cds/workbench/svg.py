@@ -26,11 +26,11 @@ def stacked_bars(title: str, days: list[str], series: dict[str, list[int]], *, w
     totals = [sum(values[i] for values in series.values()) for i in range(len(days))]
     peak = max(totals, default=0) or 1
     step = (width - left - 10) / max(len(days), 1)
-    bar = max(2.0, step * 0.7)
+    bar = min(48.0, max(2.0, step * 0.7))
     scale = (height - bottom - top) / peak
     key = "chart-" + slug(title)
     parts = [
-        f'<svg class="chart" role="img" width="{width}" height="{height + 30}" viewBox="0 0 {width} {height + 30}"'
+        f'<svg class="chart" role="img" width="{width}" height="{height + 40}" viewBox="0 0 {width} {height + 40}"'
         f' aria-labelledby="{key}t {key}d" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{key}t">{text(title)}</title>',
         f'<desc id="{key}d">{text(_describe(days, series))}</desc>',
@@ -54,9 +54,9 @@ def stacked_bars(title: str, days: list[str], series: dict[str, list[int]], *, w
                 f'<text x="{x + bar / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" font-size="10">{text(day[5:])}</text>'
             )
     for i, name in enumerate(series):
-        x = left + i * 150
-        parts.append(f'<rect x="{x}" y="{height}" width="10" height="10" fill="{_color(name, i)}"/>')
-        parts.append(f'<text x="{x + 14}" y="{height + 9}" font-size="11">{text(name)}</text>')
+        x, y = left + (i % 3) * 200, height + 18 * (i // 3)
+        parts.append(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{_color(name, i)}"/>')
+        parts.append(f'<text x="{x + 14}" y="{y + 9}" font-size="11">{text(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

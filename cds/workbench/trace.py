@@ -32,14 +32,14 @@ def _criteria(o: OrderOutcome, policy: PolicyView) -> str:
 def _summary(o: OrderOutcome) -> str:
     assert o.decision is not None
     d = o.decision
-    items = [f"<dt>Reason</dt><dd>{text(d.reason)}</dd>"]
+    items = [f"<dt>Reason</dt><dd>{text(d.reason)}</dd>"] if d.reason else []
     if d.failing:
         items.append(f"<dt>Failing criteria</dt><dd>{text(', '.join(d.failing))}</dd>")
     if d.unknown:
         items.append(f"<dt>Unknown criteria</dt><dd>{text(', '.join(d.unknown))}</dd>")
     if d.missing_facts:
         items.append(f"<dt>Missing facts</dt><dd>{text(', '.join(d.missing_facts))}</dd>")
-    return f"<dl>{''.join(items)}</dl>"
+    return f"<dl>{''.join(items)}</dl>" if items else ""
 
 
 def order_trace(o: OrderOutcome, policy: PolicyView) -> str:

@@ -189,6 +189,18 @@ def test_activity_after_a_burst_of_calls(driver: Any, base_url: str) -> None:
     assert "not-medically-necessary" in driver.find_element(By.TAG_NAME, "dl").text
 
 
+def test_screenshot_for_the_docs(driver: Any, base_url: str) -> None:
+    """The README's picture (docs/workbench.png is a copy of this artefact): a tall window on
+    an example's result, cards and the start of the trace."""
+    driver.set_window_size(1280, 2000)
+    try:
+        driver.get(f"{base_url}/workbench/try?example=05-no-indication-recorded")
+        assert outcome_shown(driver) == ["documentation-needed"]
+        browser.screenshot(driver, "docs-workbench")
+    finally:
+        driver.set_window_size(1366, 900)
+
+
 def test_script_in_record_renders_as_text(driver: Any, base_url: str) -> None:
     from selenium.webdriver.common.by import By
 
