@@ -57,7 +57,7 @@ def table(headers: list[str], rows: list[list[str]], *, caption: str = "", cls: 
 
 
 def json_block(value: Any) -> str:
-    return f"<pre class=\"json\">{text(json.dumps(value, indent=2, ensure_ascii=False))}</pre>"
+    return f"<pre class=\"json\" tabindex=\"0\">{text(json.dumps(value, indent=2, ensure_ascii=False))}</pre>"
 
 
 def resource_details(resource: dict[str, Any]) -> str:

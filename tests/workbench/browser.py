@@ -65,7 +65,7 @@ def serve(app: Any) -> Iterator[str]:
         thread.join(10)
 
 
-def chromium() -> Any:
+def chromium(*, javascript: bool = True) -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -75,6 +75,8 @@ def chromium() -> Any:
                 "--window-size=1366,900", "--no-first-run", "--disable-extensions"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     return webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
 
 

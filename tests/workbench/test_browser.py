@@ -90,6 +90,8 @@ def run_example_in_page(driver: Any, base_url: str, name: str) -> None:
 def test_view_loads_accessible_and_valid(driver: Any, base_url: str, path: str) -> None:
     driver.get(base_url + path)
     assert driver.find_element("tag name", "h1").text
+    if path.startswith("/workbench/try"):  # the script ran: the file picker is shown
+        assert driver.find_element("id", "upload").is_displayed()
     name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "index"
     browser.screenshot(driver, name)
     violations = browser.axe_violations(driver)
@@ -241,3 +243,30 @@ def test_no_secret_in_any_page(driver: Any, base_url: str) -> None:
     submit(driver, "main > table:last-of-type tbody tr a")
     assert SECRET not in driver.page_source
     assert '"resourceType"' not in driver.find_element(By.TAG_NAME, "main").text
+
+
+def test_read_only_views_work_with_javascript_off(base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    driver = browser.chromium(javascript=False)
+    try:
+        driver.get(f"{base_url}/workbench/try")
+        # The page's script did not run: it would have shown the file picker.
+        assert driver.find_element(By.ID, "upload").is_displayed() is False
+        Select(driver.find_element(By.ID, "example")).select_by_value("23-current-smoker")
+        driver.find_element(By.ID, "request").clear()
+        submit(driver)
+        assert outcome_shown(driver) == list(expected("23-current-smoker").values())
+        assert len(driver.find_elements(By.CSS_SELECTOR, "table.trace tbody tr")) == 11
+        details = driver.find_elements(By.CSS_SELECTOR, "table.trace details.resource")[0]
+        details.find_element(By.TAG_NAME, "summary").click()
+        assert '"resourceType"' in details.find_element(By.TAG_NAME, "pre").text
+        for path in VIEWS:
+            driver.get(base_url + path)
+            assert driver.find_element(By.TAG_NAME, "h1").text
+        driver.get(f"{base_url}/workbench/policy#define-ii-d-status")
+        assert driver.find_element(By.ID, "define-ii-d-status").is_displayed()
+        browser.screenshot(driver, "no-javascript-policy")
+    finally:
+        driver.quit()
