@@ -134,7 +134,8 @@ def workbench_routes(
                 target = {"example": example.name}
             else:
                 parsed, _ = without_server(parse_pasted(pasted, form.get("order", "")))
-                if example is not None and parsed == example.request:
+                # An example's record left as it was (the picker may have moved on): the example.
+                if example is not None and any(parsed == e.request for e in examples.values()):
                     target = {"example": example.name}
                 else:
                     target = {"case": store.put(parsed, example.now if example and example.now else clock())}

@@ -168,3 +168,11 @@ def test_static_assets_only_by_name(client: Client) -> None:
     assert client.get("/workbench/static/workbench.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/workbench/static/..%2Froutes.py").status_code == 404
     assert client.get("/workbench/static/routes.py").status_code == 404
+
+
+def test_unchanged_example_record_runs_the_picked_example(client: Client) -> None:
+    first = json.loads((EXAMPLES / CASES[0] / "request.json").read_text())
+    form = urlencode({"example": CASES[1], "request": json.dumps(first), "smoking": "current"})
+    answer = client.post("/workbench/try", content=form, headers=FORM)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/workbench/try?example={CASES[1]}&smoking=current"

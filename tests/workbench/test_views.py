@@ -144,3 +144,10 @@ def test_assets_ship_in_the_package() -> None:
         assert any(Path(name).match(g) for g in globs), f"{name} is not package data"
     css = (STATIC / "workbench.css").read_text() + (STATIC / "workbench.js").read_text()
     assert "http://" not in css.replace("http://www.w3.org", "") and "https://" not in css  # nothing from the network
+
+
+def test_the_html_check_can_fail() -> None:
+    from tests.workbench.browser import html_errors
+
+    assert html_errors("<!doctype html><html lang=en><head><title>t</title></head><body><p>x</p></body></html>") == []
+    assert html_errors("<!doctype html><title>t</title><table><p>x</p></table></b>")
