@@ -118,6 +118,8 @@ def test_example_through_the_page(driver: Any, base_url: str, name: str) -> None
     assert driver.find_elements(By.CSS_SELECTOR, "article.card h3.summary")
     assert "coverage-assertion-id" in driver.find_element(By.CSS_SELECTOR, "table.coverage").text
     browser.screenshot(driver, f"try-{name}")
+    violations = browser.axe_violations(driver)  # with a resource's JSON open
+    assert violations == [], [(v["id"], v.get("help")) for v in violations]
 
 
 def test_quick_edit_and_json_edit_change_the_outcome(driver: Any, base_url: str) -> None:
@@ -188,6 +190,7 @@ def test_activity_after_a_burst_of_calls(driver: Any, base_url: str) -> None:
     submit(driver, "main > table:last-of-type tbody tr a")
     summary = driver.find_element(By.CSS_SELECTOR, "article.card h3.summary").text
     assert "not medically necessary" in summary
+    assert browser.axe_violations(driver) == []  # the call page too
     assert "not-medically-necessary" in driver.find_element(By.TAG_NAME, "dl").text
 
 
