@@ -77,6 +77,10 @@ def result(run: CaseRun, src: Source, edits: Edits, policy: PolicyView) -> str:
         f'<p>Reproduce this case: <a id="permalink" href="{text(link)}">{text(link)}</a> '
         f"(evaluated at {text(run.now.isoformat())})</p>",
     ]
+    out.append(
+        '<p class="note">The workbench reads no FHIR server (a pasted request\'s fhirServer and '
+        "fhirAuthorization are dropped): the record is what the request carries.</p>"
+    )
     out.extend(f'<p class="note">{text(n)}</p>' for n in run.notes)
     if run.error:
         out.append(f'<p role="alert" class="error">The service refused the request: {text(run.error)}</p>')

@@ -176,3 +176,14 @@ def test_unchanged_example_record_runs_the_picked_example(client: Client) -> Non
     answer = client.post("/workbench/try", content=form, headers=FORM)
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/workbench/try?example={CASES[1]}&smoking=current"
+
+
+def test_workbench_reads_no_fhir_server(client: Client) -> None:
+    request = json.loads((EXAMPLES / CASES[0] / "request.json").read_text())
+    del request["prefetch"]["conditions"]
+    request["fhirServer"] = "http://127.0.0.1:9/fhir"  # nothing listens there; never called
+    answer = client.post("/workbench/try", content=urlencode({"request": json.dumps(request)}), headers=FORM)
+    page = client.get(answer.headers["location"]).text
+    assert "reads no FHIR server" in page
+    assert "is missing conditions and no fhirServer was given" in page
+    assert "access_token" not in page
