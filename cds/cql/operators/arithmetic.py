@@ -7,6 +7,7 @@ import decimal
 import math
 from typing import Any
 
+from cds.cql.errors import CqlRuntimeError
 from cds.cql.operators.registry import operator
 from cds.cql.runtime.quantity import Quantity
 from cds.cql.runtime.values import (
@@ -289,47 +290,48 @@ def Power(a: Any, b: Any) -> Any:
 
 
 def successor(x: Any) -> Any:
-    if x is None:
-        return None
-    if isinstance(x, Long):
-        return _fit(int(x) + 1, "long")
-    if _is_int(x):
-        return _fit(x + 1, "integer")
-    if isinstance(x, D):
-        return _fit(x + STEP, "decimal")
-    if isinstance(x, Quantity):
-        return Quantity(x.value + STEP, x.unit)
-    method = getattr(x, "successor", None)
-    if method is not None:
-        return method()
-    return None
+    """The next value of ``x``'s type at its precision; None for null and past the type's
+    maximum (interval boundaries use this form; the Successor operator raises there)."""
+    return _step(x, 1)
 
 
 def predecessor(x: Any) -> Any:
+    return _step(x, -1)
+
+
+def _step(x: Any, sign: int) -> Any:
     if x is None:
         return None
     if isinstance(x, Long):
-        return _fit(int(x) - 1, "long")
+        return _fit(int(x) + sign, "long")
     if _is_int(x):
-        return _fit(x - 1, "integer")
+        return _fit(x + sign, "integer")
     if isinstance(x, D):
-        return _fit(x - STEP, "decimal")
+        return _fit(x + sign * STEP, "decimal")
     if isinstance(x, Quantity):
-        return Quantity(x.value - STEP, x.unit)
-    method = getattr(x, "predecessor", None)
-    if method is not None:
-        return method()
+        value = _fit(x.value + sign * STEP, "decimal")
+        return None if value is None else Quantity(value, x.unit)
+    from cds.cql.runtime import temporal
+
+    if temporal.is_temporal(x):
+        return x.shifted(sign)
     return None
 
 
 @operator("Successor")
 def Successor(x: Any) -> Any:
-    return successor(x)
+    result = successor(x)
+    if result is None and x is not None:
+        raise CqlRuntimeError(f"successor of {x!r}: the maximum value of its type has no successor")
+    return result
 
 
 @operator("Predecessor")
 def Predecessor(x: Any) -> Any:
-    return predecessor(x)
+    result = predecessor(x)
+    if result is None and x is not None:
+        raise CqlRuntimeError(f"predecessor of {x!r}: the minimum value of its type has no predecessor")
+    return result
 
 
 def min_value(type_name: str) -> Any:

@@ -68,6 +68,14 @@ def IntervalSelector(low: Any, high: Any, low_closed: bool, high_closed: bool) -
         c = compare(low, high)
         if c is not None and c > 0:
             raise CqlRuntimeError("invalid interval: the low boundary is greater than the high boundary")
+        if c == 0 and not (low_closed and high_closed):
+            raise CqlRuntimeError("invalid interval: an open boundary leaves the interval empty")
+        if not (low_closed and high_closed):
+            lo = low if low_closed else successor(low)
+            hi = high if high_closed else predecessor(high)
+            c = compare(lo, hi) if lo is not None and hi is not None else None
+            if c is not None and c > 0:
+                raise CqlRuntimeError("invalid interval: the open boundaries leave the interval empty")
     return Interval(low, high, low_closed, high_closed)
 
 
@@ -108,6 +116,71 @@ def ge_at(a: Any, b: Any, precision: str | None) -> bool | None:
 def le_at(a: Any, b: Any, precision: str | None) -> bool | None:
     c = compare(a, b, precision)
     return None if c is None else c <= 0
+
+
+# A boundary that is open and null is unknown, but the other boundary limits it: the start of
+# Interval(null, 5] is at most 5. Such a point is a range (lo, hi), None meaning unbounded.
+Bounds = tuple[Any, Any]
+
+
+def start_bounds(i: Interval) -> Bounds:
+    if i.low is None and not i.low_closed:
+        return None, end(i)
+    point = start(i)
+    return point, point
+
+
+def end_bounds(i: Interval) -> Bounds:
+    if i.high is None and not i.high_closed:
+        return start(i), None
+    point = end(i)
+    return point, point
+
+
+def _exact(b: Bounds) -> bool:
+    return b[0] is not None and b[0] is b[1]
+
+
+def bounds_le(x: Bounds, y: Bounds) -> bool | None:
+    """Is ``x <= y`` for every value of the ranges (True), none (False), or it depends (None)."""
+    if x[1] is not None and y[0] is not None and compare(x[1], y[0]) in (-1, 0):
+        return True
+    if x[0] is not None and y[1] is not None and compare(x[0], y[1]) == 1:
+        return False
+    return None
+
+
+def bounds_equal(x: Bounds, y: Bounds) -> bool | None:
+    if _exact(x) and _exact(y):
+        return equal(x[0], y[0])
+    if x[1] is not None and y[0] is not None and compare(x[1], y[0]) == -1:
+        return False
+    if x[0] is not None and y[1] is not None and compare(x[0], y[1]) == 1:
+        return False
+    return None
+
+
+def bounds_successor(b: Bounds) -> Bounds:
+    if _exact(b):
+        point = successor(b[0])
+        return point, point
+    return successor(b[0]), successor(b[1])
+
+
+def _or(x: bool | None, y: bool | None) -> bool | None:
+    if x is True or y is True:
+        return True
+    return None if x is None or y is None else False
+
+
+def _and(x: bool | None, y: bool | None) -> bool | None:
+    if x is False or y is False:
+        return False
+    return None if x is None or y is None else True
+
+
+def meets_before(a: Interval, b: Interval) -> bool | None:
+    return bounds_equal(bounds_successor(end_bounds(a)), start_bounds(b))
 
 
 @operator("In")
@@ -155,10 +228,12 @@ def Union(a: Any, b: Any) -> Any:
     if isinstance(a, Interval) or isinstance(b, Interval):
         if a is None or b is None:
             return None
-        if (
-            ge_at(end(a), predecessor(start(b)), None) is False
-            or ge_at(end(b), predecessor(start(a)), None) is False
-        ):
+        # the union is an interval only when the two overlap or meet
+        joined = _and(
+            bounds_le(start_bounds(a), bounds_successor(end_bounds(b))),
+            bounds_le(start_bounds(b), bounds_successor(end_bounds(a))),
+        )
+        if joined is not True:
             return None
         lo = a if compare(start(a), start(b)) in (None, -1, 0) else b
         hi = a if compare(end(a), end(b)) in (0, 1) else b
@@ -182,8 +257,34 @@ def Intersect(a: Any, b: Any) -> Any:
 @operator("Except")
 def Except(a: Any, b: Any) -> Any:
     if isinstance(a, Interval) or isinstance(b, Interval):
-        raise CqlRuntimeError("interval except is not supported")
+        if a is None or b is None:
+            return None
+        return interval_except(a, b)
     return lists.list_except(a, b)
+
+
+def interval_except(a: Interval, b: Interval) -> Interval | None:
+    """The part of ``a`` not in ``b`` (CQL 1.5 §9.13 Except): ``a`` itself when they do not
+    overlap, null when ``b`` covers ``a`` or lies strictly inside it (two pieces)."""
+    sa, ea, sb, eb = start_bounds(a), end_bounds(a), start_bounds(b), end_bounds(b)
+    apart = _or(_not(bounds_le(sb, ea)), _not(bounds_le(sa, eb)))
+    if apart is None:
+        return None
+    if apart:
+        return a
+    starts_inside = _not(bounds_le(sb, sa))  # b starts after a starts
+    ends_inside = _not(bounds_le(ea, eb))  # b ends before a ends
+    if starts_inside is None or ends_inside is None or starts_inside == ends_inside:
+        return None  # uncertain; or b covers a; or b splits a in two
+    if starts_inside:
+        high = predecessor(start(b))
+        return None if high is None else Interval(a.low, high, a.low_closed, True)
+    low = successor(end(b))
+    return None if low is None else Interval(low, a.high, True, a.high_closed)
+
+
+def _not(x: bool | None) -> bool | None:
+    return None if x is None else not x
 
 
 def _points(a: Any, b: Any, first_is_end: bool) -> tuple[Any, Any]:
@@ -272,7 +373,7 @@ def Overlaps(a: Any, b: Any, precision: str | None = None) -> Any:
 def Meets(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    return bool(equal(successor(end(a)), start(b)) or equal(successor(end(b)), start(a)))
+    return _or(meets_before(a, b), meets_before(b, a))
 
 
 @operator("Starts")
@@ -350,14 +451,14 @@ def ProperIncludedIn(a: Any, b: Any, precision: str | None = None) -> Any:
 def MeetsBefore(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    return equal(successor(end(a)), start(b))
+    return meets_before(a, b)
 
 
 @operator("MeetsAfter")
 def MeetsAfter(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    return equal(successor(end(b)), start(a))
+    return meets_before(b, a)
 
 
 @operator("OverlapsBefore")
