@@ -16,7 +16,17 @@ from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
 from cds.cql.runtime.fhir import FhirNode
 from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.quantity import Quantity, Ratio
-from cds.cql.runtime.values import MAX_INTEGER, MIN_INTEGER, Long, Tuple
+from cds.cql.runtime.values import (
+    DECIMAL_SCALE,
+    MAX_DECIMAL,
+    MAX_INTEGER,
+    MAX_LONG,
+    MIN_DECIMAL,
+    MIN_INTEGER,
+    MIN_LONG,
+    Long,
+    Tuple,
+)
 from cds.cql.syntax import ast
 
 if TYPE_CHECKING:
@@ -51,8 +61,16 @@ class SelectorCompiler:
                 raise self.error(node, f"integer literal {raw} is out of range")
         elif kind == "long":
             value = Long(int(str(raw)))
+            if not MIN_LONG <= value <= MAX_LONG:
+                raise self.error(node, f"long literal {raw}L is out of range")
         elif kind == "decimal":
             value = decimal.Decimal(str(raw))
+            # CQL Decimal: 8 digits of scale, magnitude below 10^20 (Appendix B, Decimal)
+            exponent = value.as_tuple().exponent
+            if isinstance(exponent, int) and exponent < -DECIMAL_SCALE:
+                raise self.error(node, f"decimal literal {raw} has more than {DECIMAL_SCALE} decimal places")
+            if not MIN_DECIMAL <= value <= MAX_DECIMAL:
+                raise self.error(node, f"decimal literal {raw} is out of range")
         elif kind == "date":
             value = temporal.parse_date(str(raw))
             if value is None:

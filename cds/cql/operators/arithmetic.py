@@ -350,7 +350,7 @@ def min_value(type_name: str) -> Any:
         return temporal.DateTime((1, 1, 1, 0, 0, 0, 0), D(0))
     if name == "Time":
         return temporal.Time(0, 0, 0, 0)
-    return None
+    raise CqlRuntimeError(f"minimum is not defined for {type_name}")
 
 
 def max_value(type_name: str) -> Any:
@@ -369,7 +369,7 @@ def max_value(type_name: str) -> Any:
         return temporal.DateTime((9999, 12, 31, 23, 59, 59, 999), D(0))
     if name == "Time":
         return temporal.Time(23, 59, 59, 999)
-    return None
+    raise CqlRuntimeError(f"maximum is not defined for {type_name}")
 
 
 @operator("MinValue")

@@ -4,14 +4,17 @@ interval forms)."""
 
 from __future__ import annotations
 
+import decimal
 from typing import Any
 
 from cds.cql.errors import CqlRuntimeError
 from cds.cql.operators import list as lists
-from cds.cql.operators.arithmetic import predecessor, successor
+from cds.cql.operators.arithmetic import max_value, min_value, predecessor, successor
 from cds.cql.operators.comparison import compare, equal, equivalent
 from cds.cql.operators.registry import operator
 from cds.cql.runtime.interval import Interval
+from cds.cql.runtime.temporal import Date, DateTime, Time
+from cds.cql.runtime.values import Long
 
 
 def _closed_low(i: Interval) -> Any:
@@ -28,22 +31,39 @@ def _closed_high(i: Interval) -> Any:
 
 def start(i: Interval) -> Any:
     if i.low is None and i.low_closed:
-        from cds.cql.operators.arithmetic import min_value
-
-        point = i.high
-        return (
-            min_value(type(point).__name__ if point is not None else "Integer") if point is not None else None
-        )
+        return extreme_of(i.high, False)
     return _closed_low(i)
 
 
 def end(i: Interval) -> Any:
     if i.high is None and i.high_closed:
-        from cds.cql.operators.arithmetic import max_value
-
-        point = i.low
-        return max_value(type(point).__name__) if point is not None else None
+        return extreme_of(i.low, True)
     return _closed_high(i)
+
+
+_TYPE_NAMES = {int: "Integer", Long: "Long", decimal.Decimal: "Decimal", Date: "Date", DateTime: "DateTime", Time: "Time"}
+
+
+def extreme_of(point: Any, maximum: bool) -> Any:
+    """The minimum (or maximum) value of ``point``'s type: what a closed null boundary stands
+    for (CQL 1.5 §9.13 Start/End); None when unknown (no point, or a type without one)."""
+    name = _TYPE_NAMES.get(type(point))
+    if name is None:
+        return None
+    return max_value(name) if maximum else min_value(name)
+
+
+def with_point_type(i: Interval, other: Any) -> Interval:
+    """``i`` with both boundaries null and closed (Interval[null, null]) read over the point type
+    of ``other``, the interval it is compared with: the same type, as the operator's signature
+    requires."""
+    if i.low is not None or i.high is not None or not (i.low_closed and i.high_closed):
+        return i
+    point = other
+    if isinstance(other, Interval):
+        point = other.low if other.low is not None else other.high
+    low, high = extreme_of(point, False), extreme_of(point, True)
+    return i if low is None else Interval(low, high, True, True)
 
 
 def interval_equal(a: Interval, b: object) -> bool | None:
@@ -204,6 +224,7 @@ def Includes(a: Any, b: Any, precision: str | None = None) -> Any:
     if isinstance(a, Interval):
         if not isinstance(b, Interval):
             return point_in(b, a, precision)
+        a, b = with_point_type(a, b), with_point_type(b, a)
         lo = le_at(start(a), start(b), precision)
         hi = ge_at(end(a), end(b), precision)
         if lo is False or hi is False:
@@ -345,7 +366,11 @@ def Width(i: Any) -> Any:
     if i is None:
         return None
     from cds.cql.operators.arithmetic import subtract
+    from cds.cql.runtime import temporal
 
+    if temporal.is_temporal(i.low) or temporal.is_temporal(i.high):
+        # Width is defined for Integer, Long, Decimal and Quantity intervals only
+        raise CqlRuntimeError("width is not defined for Date, DateTime or Time intervals")
     return subtract(end(i), start(i))
 
 
@@ -429,6 +454,8 @@ def ProperIn(element: Any, container: Any, precision: str | None = None) -> Any:
 def ProperIncludes(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
+    if isinstance(a, Interval) and isinstance(b, Interval):
+        a, b = with_point_type(a, b), with_point_type(b, a)
     if isinstance(a, Interval) and not isinstance(b, Interval):
         return _proper_contains(a, b, precision)
     if isinstance(a, list) and not isinstance(b, list):

@@ -117,10 +117,12 @@ def Tail(items: Any) -> Any:
 
 
 @operator("Slice")
-def Slice(items: Any, start: Any, end: Any) -> Any:
+def Slice(items: Any, start: Any = None, end: Any = None) -> Any:
+    """The elements from index ``start`` (default the first) up to before ``end`` (default past
+    the last); a negative index counts from the end, as the CQL 2.0 suite's Slice tests do."""
     if items is None:
         return None
-    return list(items[(start or 0) : end])
+    return list(items[(0 if start is None else start) : end])
 
 
 def list_union(a: Any, b: Any) -> Any:
