@@ -424,8 +424,6 @@ def Ends(a: Any, b: Any, precision: str | None = None) -> Any:
 
 
 def _proper_contains(container: Any, element: Any, precision: str | None) -> Any:
-    if container is None:
-        return None
     if isinstance(container, Interval):
         inside = point_in(element, container, precision)
         if inside is not True:
@@ -434,10 +432,27 @@ def _proper_contains(container: Any, element: Any, precision: str | None) -> Any
             compare(element, start(container), precision) != 0
             and compare(element, end(container), precision) != 0
         )
-    found = lists.contains(container, element)
+    # A list properly contains an element when it contains it and something else too; a null
+    # list is empty (CQL 1.5 §9.14 ProperContains); null elements equal each other.
+    items = container or []
+    found: bool | None = False
+    other: bool | None = False
+    for item in items:
+        same = (item is None) if element is None or item is None else equal(item, element)
+        if element is not None and item is None:
+            same = None
+        if same is True:
+            found = True
+        elif same is False:
+            other = True
+        else:
+            if found is False:
+                found = None
+            if other is False:
+                other = None
     if found is not True:
         return found
-    return any(equal(x, element) is not True for x in container)
+    return other
 
 
 @operator("ProperContains")
@@ -452,6 +467,8 @@ def ProperIn(element: Any, container: Any, precision: str | None = None) -> Any:
 
 @operator("ProperIncludes")
 def ProperIncludes(a: Any, b: Any, precision: str | None = None) -> Any:
+    if isinstance(a, list) and b is None or a is None and b is not None and not isinstance(b, list | Interval):
+        return _proper_contains(a, b, precision)  # a list and an element (a null one untyped)
     if a is None or b is None:
         return None
     if isinstance(a, Interval) and isinstance(b, Interval):
