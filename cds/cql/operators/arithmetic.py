@@ -173,7 +173,7 @@ def TruncatedDivide(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
     if isinstance(a, Quantity) or isinstance(b, Quantity):
-        return None
+        return _quantity_division(a, b, TruncatedDivide)
     kind = _kind(a, b)
     if _dec(b) == 0:
         return None
@@ -189,13 +189,30 @@ def Modulo(a: Any, b: Any) -> Any:
         return None
     kind = _kind(a, b)
     if kind == "quantity":
-        return None
+        return _quantity_division(a, b, Modulo)
     if _dec(b) == 0:
         return None
     if kind == "decimal":
         return _fit(_dec(a) % _dec(b), kind)
     r = abs(int(a)) % abs(int(b))
     return _fit(r if int(a) >= 0 else -r, kind)
+
+
+def _quantity_division(a: Any, b: Any, op: Any) -> Quantity | None:
+    """``div``/``mod`` of two quantities of one dimension: the values in the first one's unit,
+    the result in that unit."""
+    if not isinstance(a, Quantity) or not isinstance(b, Quantity):
+        return None
+    right = b.value
+    if b.unit != a.unit:
+        from cds.cql.runtime import ucum
+
+        converted = ucum.convert(b.value, b.unit, a.unit)
+        if converted is None:
+            return None
+        right = converted
+    value = op(a.value, right)
+    return None if value is None else Quantity(value, a.unit)
 
 
 @operator("Negate")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import decimal
 from typing import Any
 
+from cds.cql.errors import CqlRuntimeError
 from cds.cql.operators.registry import operator
 from cds.cql.runtime.quantity import Quantity
 from cds.cql.runtime.temporal import Date, DateTime, Time
@@ -46,6 +47,8 @@ def equal(a: Any, b: Any) -> bool | None:
             return False if isinstance(b, list) else None
         result: bool | None = True
         for x, y in zip(a, b, strict=True):
+            if x is None and y is None:
+                continue  # null elements of lists are considered equal
             r = equal(x, y)
             if r is False:
                 return False
@@ -85,8 +88,8 @@ def equivalent(a: Any, b: Any) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return " ".join(a.lower().split()) == " ".join(b.lower().split())
     if isinstance(a, decimal.Decimal) and isinstance(b, decimal.Decimal):
-        scale = min(-a.as_tuple().exponent, -b.as_tuple().exponent)  # type: ignore[operator]
-        scale = max(scale, 0)
+        # rounded to the least precise operand; trailing zeros do not count as precision
+        scale = max(min(_scale(a), _scale(b)), 0)
         q = decimal.Decimal(1).scaleb(-scale)
         return a.quantize(q, rounding=decimal.ROUND_HALF_UP) == b.quantize(q, rounding=decimal.ROUND_HALF_UP)
     if isinstance(a, list):
@@ -102,6 +105,11 @@ def equivalent(a: Any, b: Any) -> bool:
         return bool(method(b))
     r = equal(a, b)
     return r is True
+
+
+def _scale(value: decimal.Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) else 0
 
 
 def compare(a: Any, b: Any, precision: str | None = None) -> int | None:
@@ -178,19 +186,31 @@ def greater_or_equal(a: Any, b: Any, precision: str | None = None) -> bool | Non
     return None if c is None else c >= 0
 
 
+def _same_tuple_type(a: Any, b: Any) -> None:
+    """``=`` and ``~`` take two operands of one type (``=<T>(T, T)``): tuples with different
+    element names have no common type, so no operator applies (a type error)."""
+    if type(a) is Tuple and type(b) is Tuple and a.keys() != b.keys():
+        raise CqlRuntimeError(
+            f"cannot compare tuples of different types ({', '.join(a)} and {', '.join(b)})"
+        )
+
+
 @operator("Equal")
 def Equal(a: Any, b: Any) -> bool | None:
+    _same_tuple_type(a, b)
     return equal(a, b)
 
 
 @operator("NotEqual")
 def NotEqual(a: Any, b: Any) -> bool | None:
+    _same_tuple_type(a, b)
     r = equal(a, b)
     return None if r is None else not r
 
 
 @operator("Equivalent")
 def Equivalent(a: Any, b: Any) -> bool:
+    _same_tuple_type(a, b)
     return equivalent(a, b)
 
 
