@@ -168,6 +168,8 @@ class SelectorCompiler:
 
         def make(ctx: Any, env: dict[str, Any]) -> Any:
             ref_id = None if id_fn is None else system(id_fn(ctx, env))
+            if not isinstance(ref_id, str):
+                raise CqlRuntimeError(f"a {type_name} needs an id (a String)")
             version = None if version_fn is None else system(version_fn(ctx, env))
             if type_name == "CodeSystem":
                 return CodeSystemRef(ref_id, version)
