@@ -9,6 +9,7 @@ from typing import Any
 
 from cds.cql.errors import CqlRuntimeError
 from cds.cql.operators.registry import operator
+from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.quantity import Quantity
 from cds.cql.runtime.values import (
     DECIMAL_CONTEXT,
@@ -73,6 +74,8 @@ def add(a: Any, b: Any) -> Any:
         from cds.cql.operators.datetime import add_quantity
 
         return add_quantity(a, b)
+    if type(a) is Interval or type(b) is Interval:
+        return _uncertain(a, b, "+")
     kind = _kind(a, b)
     if kind == "quantity":
         return _quantity_op(a, b, 1)
@@ -90,12 +93,38 @@ def subtract(a: Any, b: Any) -> Any:
         from cds.cql.operators.datetime import add_quantity
 
         return add_quantity(a, Quantity(-b.value, b.unit))
+    if type(a) is Interval or type(b) is Interval:
+        return _uncertain(a, b, "-")
     kind = _kind(a, b)
     if kind == "quantity":
         return _quantity_op(a, b, -1)
     if kind == "decimal":
         return _fit(_dec(a) - _dec(b), kind)
     return _fit(int(a) - int(b), kind)
+
+
+def _uncertain(a: Any, b: Any, op: str) -> Any:
+    """Arithmetic on uncertainties (CQL 1.5 §5.7; the Integer ranges DurationBetween gives for
+    imprecise date/times): the least and greatest results the ranges allow."""
+    ranges = []
+    for x in (a, b):
+        if type(x) is Interval and type(x.low) is int and type(x.high) is int:
+            ranges.append((x.low, x.high))
+        elif type(x) is int:
+            ranges.append((x, x))
+        else:
+            raise CqlRuntimeError(f"arithmetic on an interval and a {type(x).__name__} is not defined")
+    (a_lo, a_hi), (b_lo, b_hi) = ranges
+    if op == "+":
+        values = [a_lo + b_lo, a_hi + b_hi]
+    elif op == "-":
+        values = [a_lo - b_hi, a_hi - b_lo]
+    else:
+        values = [a_lo * b_lo, a_lo * b_hi, a_hi * b_lo, a_hi * b_hi]
+    low, high = _fit(min(values), "integer"), _fit(max(values), "integer")
+    if low is None or high is None:
+        return None
+    return low if low == high else Interval(low, high, True, True)
 
 
 def _quantity_op(a: Any, b: Any, sign: int) -> Quantity | None:
@@ -140,6 +169,8 @@ def _unit_product(u1: str, u2: str, sign: int) -> str:
 def Multiply(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
+    if type(a) is Interval or type(b) is Interval:
+        return _uncertain(a, b, "*")
     kind = _kind(a, b)
     if kind == "quantity":
         qa = a if isinstance(a, Quantity) else Quantity(a, "1")
@@ -155,6 +186,8 @@ def Multiply(a: Any, b: Any) -> Any:
 def Divide(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
+    if type(a) is Interval or type(b) is Interval:
+        raise CqlRuntimeError("Divide is not defined for uncertainties (durations between imprecise date/times)")
     if isinstance(a, Quantity) or isinstance(b, Quantity):
         qa = a if isinstance(a, Quantity) else Quantity(a, "1")
         qb = b if isinstance(b, Quantity) else Quantity(b, "1")
@@ -172,6 +205,8 @@ def Divide(a: Any, b: Any) -> Any:
 def TruncatedDivide(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
+    if type(a) is Interval or type(b) is Interval:
+        raise CqlRuntimeError("TruncatedDivide is not defined for uncertainties (durations between imprecise date/times)")
     if isinstance(a, Quantity) or isinstance(b, Quantity):
         return _quantity_division(a, b, TruncatedDivide)
     kind = _kind(a, b)
@@ -187,6 +222,8 @@ def TruncatedDivide(a: Any, b: Any) -> Any:
 def Modulo(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
+    if type(a) is Interval or type(b) is Interval:
+        raise CqlRuntimeError("Modulo is not defined for uncertainties (durations between imprecise date/times)")
     kind = _kind(a, b)
     if kind == "quantity":
         return _quantity_division(a, b, Modulo)

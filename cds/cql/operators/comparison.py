@@ -9,6 +9,7 @@ from typing import Any
 
 from cds.cql.errors import CqlRuntimeError
 from cds.cql.operators.registry import operator
+from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.quantity import Quantity
 from cds.cql.runtime.temporal import Date, DateTime, Time
 from cds.cql.runtime.values import Tuple
@@ -68,6 +69,9 @@ def equal(a: Any, b: Any) -> bool | None:
             if r is None:
                 result = None
         return result
+    if (type(a) is Interval) is not (type(b) is Interval) and (type(a) is int or type(b) is int):
+        c = _uncertain_compare(a, b)  # an uncertainty against an Integer
+        return None if c is None else c == 0
     method = getattr(a, "cql_equal", None)
     if method is not None:
         answer: bool | None = method(b)
@@ -130,9 +134,26 @@ def compare(a: Any, b: Any, precision: str | None = None) -> int | None:
     if method is not None:
         r: int | None = method(b, precision) if precision is not None else method(b)
         return r
+    if type(a) is Interval or type(b) is Interval:
+        return _uncertain_compare(a, b)
     if isinstance(a, bool) and isinstance(b, bool):
         return (a > b) - (a < b)
     return None
+
+
+def _uncertain_compare(a: Any, b: Any) -> int | None:
+    """An uncertainty (a duration between imprecise date/times, an Interval of Integers) against
+    a number: known only when the whole range lies on one side (CQL 1.5 §5.7)."""
+    if type(b) is Interval:
+        r = _uncertain_compare(b, a)
+        return None if r is None else -r
+    if type(a) is not Interval or type(a.low) is not int or type(a.high) is not int or type(b) is not int:
+        return None
+    if a.high < b:
+        return -1
+    if a.low > b:
+        return 1
+    return 0 if a.low == a.high == b else None
 
 
 def order_keys(values: list[Any]) -> list[tuple[Any, ...]] | None:

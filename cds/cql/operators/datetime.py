@@ -128,7 +128,8 @@ def _python(value: Any) -> dt.datetime:
     )
     p = (p + [0] * 7)[:7]
     if isinstance(value, temporal.Time):
-        return dt.datetime(2000, 1, 1, p[0], p[1] if len(value.parts) > 1 else 0)
+        t = (list(value.parts) + [0, 0, 0, 0])[:4]
+        return dt.datetime(2000, 1, 1, t[0], t[1], t[2], t[3] * 1000)
     return dt.datetime(p[0], p[1] or 1, p[2] or 1, p[3], p[4], p[5], p[6] * 1000)
 
 
@@ -214,14 +215,38 @@ def _rebuild(value: Any, parts: list[int]) -> Any:
 _ORDER = ("year", "month", "week", "day", "hour", "minute", "second", "millisecond")
 
 
+# The components a duration in each unit needs (year/month/week/day: to the day).
+_NEEDED = {"year": 3, "month": 3, "week": 3, "day": 3, "hour": 4, "minute": 5, "second": 6, "millisecond": 7}
+_MS_PER = {"week": 604800000, "day": 86400000, "hour": 3600000, "minute": 60000, "second": 1000, "millisecond": 1}
+
+
 @operator("DurationBetween")
 def DurationBetween(a: Any, b: Any, precision: str | None = None) -> Any:
+    """Whole calendar units from ``a`` to ``b``. When an operand lacks components the unit
+    needs, the answer is an uncertainty (CQL 1.5 §5.7): the range between the least and greatest
+    durations the operands allow, as an Interval (or the Integer, when both ends agree)."""
     if a is None or b is None or precision is None:
         return None
     if isinstance(a, temporal.Date) and isinstance(b, temporal.DateTime):
         a = a.to_datetime()
     if isinstance(b, temporal.Date) and isinstance(a, temporal.DateTime):
         b = b.to_datetime()
+    if isinstance(a, temporal.Time):
+        need = temporal.TIME_PRECISIONS.index(precision) + 1 if precision in temporal.TIME_PRECISIONS else 4
+    else:
+        need = min(_NEEDED[precision], len(a.PRECISIONS))
+    if len(a.parts) >= need and len(b.parts) >= need:
+        return _duration(a, b, precision)
+    least = _duration(temporal.filled(a, need, True), temporal.filled(b, need, False), precision)
+    most = _duration(temporal.filled(a, need, False), temporal.filled(b, need, True), precision)
+    if least == most:
+        return least
+    from cds.cql.runtime.interval import Interval
+
+    return Interval(least, most, True, True)
+
+
+def _duration(a: Any, b: Any, precision: str) -> int:
     pa, pb = _python_utc(a), _python_utc(b)
     if precision in ("year", "month"):
         months = (pb.year - pa.year) * 12 + (pb.month - pa.month)
@@ -238,11 +263,10 @@ def DurationBetween(a: Any, b: Any, precision: str | None = None) -> Any:
             if precision == "year"
             else months
         )
-    seconds = (pb - pa).total_seconds()
-    per = {"week": 604800, "day": 86400, "hour": 3600, "minute": 60, "second": 1, "millisecond": 0.001}[
-        precision
-    ]
-    return int(seconds / per)
+    delta = pb - pa
+    ms = (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    whole = abs(ms) // _MS_PER[precision]
+    return whole if ms >= 0 else -whole
 
 
 @operator("DifferenceBetween")

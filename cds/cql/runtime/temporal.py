@@ -206,6 +206,22 @@ def step_parts(parts: tuple[int, ...], units: int, is_time: bool) -> tuple[int, 
     return moved[:n]
 
 
+def filled(value: Any, depth: int, high: bool) -> Any:
+    """``value`` with its missing components down to ``depth`` set to their least (or greatest)
+    values: the earliest (latest) moment it may stand for at that precision."""
+    parts = list(value.parts)
+    is_time = isinstance(value, Time)
+    while len(parts) < depth:
+        i = len(parts) + (3 if is_time else 0)  # index in year..millisecond
+        if not high:
+            parts.append((1, 1, 1, 0, 0, 0, 0)[i])
+        elif i == 2:
+            parts.append(days_in_month(parts[0], parts[1]))
+        else:
+            parts.append((9999, 12, 31, 23, 59, 59, 999)[i])
+    return value.with_parts(tuple(parts))
+
+
 class Date(_Temporal):
     __slots__ = ()
     PRECISIONS = DATE_PRECISIONS
