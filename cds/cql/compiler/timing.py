@@ -85,13 +85,15 @@ class TimingCompiler:
         left_point = self._point_of(node, left, first=not before)
         if relation is None:
             return self.call_op(node, "SameAs", [left_point, shifted], precision=_unit_precision(q))
+        extra = {"precision": node.precision}
         if relation == "or more":
             name = "SameOrBefore" if before else "SameOrAfter"
-            return self.call_op(node, name, [left_point, shifted])
+            return self.call_op(node, name, [left_point, shifted], **extra)
         if relation == "more than":
-            return self.call_op(node, "Before" if before else "After", [left_point, shifted])
+            return self.call_op(node, "Before" if before else "After", [left_point, shifted], **extra)
         make = self.operator(node, "IntervalSelector")
         closed_far = relation == "or less"
+        closed_near = bool(node.inclusive)  # "on or before/after": the point itself is in the window
 
         def window(ctx: Any, env: dict[str, Any]) -> Any:
             far = shifted(ctx, env)
@@ -99,10 +101,10 @@ class TimingCompiler:
             if far is None or near is None:
                 return None
             if before:
-                return make(far, near, closed_far, False)
-            return make(near, far, False, closed_far)
+                return make(far, near, closed_far, closed_near)
+            return make(near, far, closed_near, closed_far)
 
-        return self.call_op(node, "In", [left_point, window])
+        return self.call_op(node, "In", [left_point, window], **extra)
 
     def _within(self, node: ast.Timing, left: Fn, right: Fn) -> Fn:
         q = self._quantity(node)

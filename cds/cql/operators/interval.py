@@ -378,6 +378,8 @@ def Width(i: Any) -> Any:
 def PointFrom(i: Any) -> Any:
     if i is None:
         return None
+    if start(i) is None and end(i) is None:
+        return None  # Interval[null, null]: no point is known
     if equal(start(i), end(i)) is not True:
         raise CqlRuntimeError("PointFrom: the interval is not a unit interval")
     return start(i)
