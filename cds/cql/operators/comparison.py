@@ -156,6 +156,29 @@ def _uncertain_compare(a: Any, b: Any) -> int | None:
     return 0 if a.low == a.high == b else None
 
 
+def _uncertain_relation(a: Any, b: Any, op: str) -> bool | None:
+    """``a op b`` where one side is an uncertainty (an Interval of Integers): true when every
+    value of the range satisfies it, false when none does, else null (CQL 1.5 §5.7)."""
+    ranges = []
+    for x in (a, b):
+        if type(x) is Interval and type(x.low) is int and type(x.high) is int:
+            ranges.append((x.low, x.high))
+        elif type(x) is int:
+            ranges.append((x, x))
+        else:
+            return None
+    (a_lo, a_hi), (b_lo, b_hi) = ranges
+    if op == "<":
+        always, never = a_hi < b_lo, a_lo >= b_hi
+    elif op == "<=":
+        always, never = a_hi <= b_lo, a_lo > b_hi
+    elif op == ">":
+        always, never = a_lo > b_hi, a_hi <= b_lo
+    else:
+        always, never = a_lo >= b_hi, a_hi < b_lo
+    return True if always else False if never else None
+
+
 def order_keys(values: list[Any]) -> list[tuple[Any, ...]] | None:
     """Python sort keys that order ``values`` exactly as :func:`compare` does, nulls first — or
     None when some pair needs CQL comparison (mixed types, temporal values of different
@@ -188,21 +211,29 @@ def order_keys(values: list[Any]) -> list[tuple[Any, ...]] | None:
 
 
 def less(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    if type(a) is Interval or type(b) is Interval:
+        return _uncertain_relation(a, b, "<")
     c = compare(a, b, precision)
     return None if c is None else c < 0
 
 
 def less_or_equal(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    if type(a) is Interval or type(b) is Interval:
+        return _uncertain_relation(a, b, "<=")
     c = compare(a, b, precision)
     return None if c is None else c <= 0
 
 
 def greater(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    if type(a) is Interval or type(b) is Interval:
+        return _uncertain_relation(a, b, ">")
     c = compare(a, b, precision)
     return None if c is None else c > 0
 
 
 def greater_or_equal(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    if type(a) is Interval or type(b) is Interval:
+        return _uncertain_relation(a, b, ">=")
     c = compare(a, b, precision)
     return None if c is None else c >= 0
 
