@@ -72,6 +72,7 @@ def _value(expression: str) -> Any:
         ("ReplaceMatches('a-b', '(a)-(b)', '$2\\\\$$1')", "'b$a'"),
         ("Slice({ 1, 2, 3, 4 }, 1, 3)", "[2, 3]"),
         ("ValueSet { id: 'http://example.org/vs', version: '1' } is Vocabulary", "True"),
+        ("Tuple { a: 1, b: { 2, null }, c: Tuple { d: 'x' } }.descendents()", "[1, 2, Tuple { d: 'x' }, 'x']"),
     ],
 )
 def test_value(expression: str, expected: str) -> None:
@@ -100,3 +101,19 @@ def test_value(expression: str, expected: str) -> None:
 def test_error(expression: str) -> None:
     with pytest.raises(CqlError):
         _value(expression)
+
+
+def test_descendents_of_a_resource() -> None:
+    library = load_library(
+        "library T version '1'\nusing FHIR version '4.0.1'\ncontext Patient\n"
+        "define D: (First([Observation])).descendents()\n"
+    )
+    observation = {
+        "resourceType": "Observation",
+        "id": "o1",
+        "status": "final",
+        "valueQuantity": {"value": 5, "unit": "mg"},
+        "_status": {"extension": []},
+    }
+    result = library.evaluate([{"resourceType": "Patient", "id": "p"}, observation], now=NOW)["D"]
+    assert [repr(v) for v in result] == ["'o1'", "'final'", "FhirNode(Quantity)", "Decimal('5')", "'mg'"]
