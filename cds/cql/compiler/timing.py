@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mypy_extensions import trait
 
 from cds.cql.compiler.values import system
+from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.quantity import Quantity
 from cds.cql.syntax import ast
 
@@ -91,7 +92,7 @@ class TimingCompiler:
             return self.call_op(node, name, [left_point, shifted], **extra)
         if relation == "more than":
             return self.call_op(node, "Before" if before else "After", [left_point, shifted], **extra)
-        make = self.operator(node, "IntervalSelector")
+        make = _window  # a computed window may be empty (e.g. less than 1 day after a date): no error
         closed_far = relation == "or less"
         closed_near = bool(node.inclusive)  # "on or before/after": the point itself is in the window
 
@@ -109,7 +110,7 @@ class TimingCompiler:
     def _within(self, node: ast.Timing, left: Fn, right: Fn) -> Fn:
         q = self._quantity(node)
         sub, add = self.operator(node, "Subtract"), self.operator(node, "Add")
-        make = self.operator(node, "IntervalSelector")
+        make = _window
         closed = not node.proper
         point = self._point_of(node, right)
 
@@ -131,6 +132,10 @@ class TimingCompiler:
             return start(value) if isinstance(value, Interval) else value
 
         return point
+
+
+def _window(low: Any, high: Any, low_closed: bool, high_closed: bool) -> Interval:
+    return Interval(low, high, low_closed, high_closed)
 
 
 def _unit_precision(q: Quantity) -> str | None:

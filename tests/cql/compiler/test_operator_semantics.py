@@ -45,6 +45,9 @@ def _value(expression: str) -> Any:
         # meets with unknown open boundaries: the known one bounds it
         ("Interval(null, 5] meets before Interval[7, 10]", "False"),
         ("Interval[1, 5] meets Interval(null, 10]", "None"),
+        # timing windows may be empty (an interval selector written so would be an error)
+        ("@2012-01-02 occurs less than 1 day after @2012-01-01", "False"),
+        ("@2012-01-02 occurs 1 day or less on or after day of @2012-01-02T10", "True"),
         # date/time arithmetic: a finer quantity converted to the value's precision, truncated
         ("@2014 + 18 months", "@2015"),
         ("@2014-06 - 59 days", "@2014-05"),
