@@ -4,66 +4,27 @@ interval forms)."""
 
 from __future__ import annotations
 
-import decimal
 from typing import Any
 
 from cds.cql.errors import CqlRuntimeError
 from cds.cql.operators import list as lists
-from cds.cql.operators.arithmetic import max_value, min_value, predecessor, successor
+from cds.cql.operators.arithmetic import predecessor, successor
 from cds.cql.operators.comparison import compare, equal, equivalent
+from cds.cql.operators.interval_boundaries import (
+    and3,
+    bounds_le,
+    bounds_successor,
+    end,
+    end_bounds,
+    meets_before,
+    not3,
+    or3,
+    start,
+    start_bounds,
+    with_point_type,
+)
 from cds.cql.operators.registry import operator
 from cds.cql.runtime.interval import Interval
-from cds.cql.runtime.temporal import Date, DateTime, Time
-from cds.cql.runtime.values import Long
-
-
-def _closed_low(i: Interval) -> Any:
-    if i.low is None:
-        return None
-    return i.low if i.low_closed else successor(i.low)
-
-
-def _closed_high(i: Interval) -> Any:
-    if i.high is None:
-        return None
-    return i.high if i.high_closed else predecessor(i.high)
-
-
-def start(i: Interval) -> Any:
-    if i.low is None and i.low_closed:
-        return extreme_of(i.high, False)
-    return _closed_low(i)
-
-
-def end(i: Interval) -> Any:
-    if i.high is None and i.high_closed:
-        return extreme_of(i.low, True)
-    return _closed_high(i)
-
-
-_TYPE_NAMES = {int: "Integer", Long: "Long", decimal.Decimal: "Decimal", Date: "Date", DateTime: "DateTime", Time: "Time"}
-
-
-def extreme_of(point: Any, maximum: bool) -> Any:
-    """The minimum (or maximum) value of ``point``'s type: what a closed null boundary stands
-    for (CQL 1.5 §9.13 Start/End); None when unknown (no point, or a type without one)."""
-    name = _TYPE_NAMES.get(type(point))
-    if name is None:
-        return None
-    return max_value(name) if maximum else min_value(name)
-
-
-def with_point_type(i: Interval, other: Any) -> Interval:
-    """``i`` with both boundaries null and closed (Interval[null, null]) read over the point type
-    of ``other``, the interval it is compared with: the same type, as the operator's signature
-    requires."""
-    if i.low is not None or i.high is not None or not (i.low_closed and i.high_closed):
-        return i
-    point = other
-    if isinstance(other, Interval):
-        point = other.low if other.low is not None else other.high
-    low, high = extreme_of(point, False), extreme_of(point, True)
-    return i if low is None else Interval(low, high, True, True)
 
 
 def interval_equal(a: Interval, b: object) -> bool | None:
@@ -138,71 +99,6 @@ def le_at(a: Any, b: Any, precision: str | None) -> bool | None:
     return None if c is None else c <= 0
 
 
-# A boundary that is open and null is unknown, but the other boundary limits it: the start of
-# Interval(null, 5] is at most 5. Such a point is a range (lo, hi), None meaning unbounded.
-Bounds = tuple[Any, Any]
-
-
-def start_bounds(i: Interval) -> Bounds:
-    if i.low is None and not i.low_closed:
-        return None, end(i)
-    point = start(i)
-    return point, point
-
-
-def end_bounds(i: Interval) -> Bounds:
-    if i.high is None and not i.high_closed:
-        return start(i), None
-    point = end(i)
-    return point, point
-
-
-def _exact(b: Bounds) -> bool:
-    return b[0] is not None and b[0] is b[1]
-
-
-def bounds_le(x: Bounds, y: Bounds) -> bool | None:
-    """Is ``x <= y`` for every value of the ranges (True), none (False), or it depends (None)."""
-    if x[1] is not None and y[0] is not None and compare(x[1], y[0]) in (-1, 0):
-        return True
-    if x[0] is not None and y[1] is not None and compare(x[0], y[1]) == 1:
-        return False
-    return None
-
-
-def bounds_equal(x: Bounds, y: Bounds) -> bool | None:
-    if _exact(x) and _exact(y):
-        return equal(x[0], y[0])
-    if x[1] is not None and y[0] is not None and compare(x[1], y[0]) == -1:
-        return False
-    if x[0] is not None and y[1] is not None and compare(x[0], y[1]) == 1:
-        return False
-    return None
-
-
-def bounds_successor(b: Bounds) -> Bounds:
-    if _exact(b):
-        point = successor(b[0])
-        return point, point
-    return successor(b[0]), successor(b[1])
-
-
-def _or(x: bool | None, y: bool | None) -> bool | None:
-    if x is True or y is True:
-        return True
-    return None if x is None or y is None else False
-
-
-def _and(x: bool | None, y: bool | None) -> bool | None:
-    if x is False or y is False:
-        return False
-    return None if x is None or y is None else True
-
-
-def meets_before(a: Interval, b: Interval) -> bool | None:
-    return bounds_equal(bounds_successor(end_bounds(a)), start_bounds(b))
-
-
 @operator("In")
 def In(element: Any, container: Any, precision: str | None = None) -> Any:
     if isinstance(container, Interval):
@@ -250,7 +146,7 @@ def Union(a: Any, b: Any) -> Any:
         if a is None or b is None:
             return None
         # the union is an interval only when the two overlap or meet
-        joined = _and(
+        joined = and3(
             bounds_le(start_bounds(a), bounds_successor(end_bounds(b))),
             bounds_le(start_bounds(b), bounds_successor(end_bounds(a))),
         )
@@ -288,13 +184,13 @@ def interval_except(a: Interval, b: Interval) -> Interval | None:
     """The part of ``a`` not in ``b`` (CQL 1.5 §9.13 Except): ``a`` itself when they do not
     overlap, null when ``b`` covers ``a`` or lies strictly inside it (two pieces)."""
     sa, ea, sb, eb = start_bounds(a), end_bounds(a), start_bounds(b), end_bounds(b)
-    apart = _or(_not(bounds_le(sb, ea)), _not(bounds_le(sa, eb)))
+    apart = or3(not3(bounds_le(sb, ea)), not3(bounds_le(sa, eb)))
     if apart is None:
         return None
     if apart:
         return a
-    starts_inside = _not(bounds_le(sb, sa))  # b starts after a starts
-    ends_inside = _not(bounds_le(ea, eb))  # b ends before a ends
+    starts_inside = not3(bounds_le(sb, sa))  # b starts after a starts
+    ends_inside = not3(bounds_le(ea, eb))  # b ends before a ends
     if starts_inside is None or ends_inside is None or starts_inside == ends_inside:
         return None  # uncertain; or b covers a; or b splits a in two
     if starts_inside:
@@ -302,10 +198,6 @@ def interval_except(a: Interval, b: Interval) -> Interval | None:
         return None if high is None else Interval(a.low, high, a.low_closed, True)
     low = successor(end(b))
     return None if low is None else Interval(low, a.high, True, a.high_closed)
-
-
-def _not(x: bool | None) -> bool | None:
-    return None if x is None else not x
 
 
 def _points(a: Any, b: Any, first_is_end: bool) -> tuple[Any, Any]:
@@ -400,7 +292,7 @@ def Overlaps(a: Any, b: Any, precision: str | None = None) -> Any:
 def Meets(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    return _or(meets_before(a, b), meets_before(b, a))
+    return or3(meets_before(a, b), meets_before(b, a))
 
 
 @operator("Starts")

@@ -10,7 +10,8 @@ from typing import Any
 from cds.cql.errors import CqlRuntimeError
 from cds.cql.operators.arithmetic import successor
 from cds.cql.operators.comparison import compare
-from cds.cql.operators.interval import end, le_at, start
+from cds.cql.operators.interval import le_at
+from cds.cql.operators.interval_boundaries import end, start
 from cds.cql.operators.registry import operator
 from cds.cql.runtime import temporal
 from cds.cql.runtime.interval import Interval
