@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from cds.cql.errors import CqlRuntimeError
+from cds.cql.operators import uncertainty
 from cds.cql.operators.registry import operator
 from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.quantity import Quantity
@@ -75,7 +76,7 @@ def add(a: Any, b: Any) -> Any:
 
         return add_quantity(a, b)
     if type(a) is Interval or type(b) is Interval:
-        return _uncertain(a, b, "+")
+        return uncertainty.arithmetic(a, b, "+")
     kind = _kind(a, b)
     if kind == "quantity":
         return _quantity_op(a, b, 1)
@@ -94,37 +95,13 @@ def subtract(a: Any, b: Any) -> Any:
 
         return add_quantity(a, Quantity(-b.value, b.unit))
     if type(a) is Interval or type(b) is Interval:
-        return _uncertain(a, b, "-")
+        return uncertainty.arithmetic(a, b, "-")
     kind = _kind(a, b)
     if kind == "quantity":
         return _quantity_op(a, b, -1)
     if kind == "decimal":
         return _fit(_dec(a) - _dec(b), kind)
     return _fit(int(a) - int(b), kind)
-
-
-def _uncertain(a: Any, b: Any, op: str) -> Any:
-    """Arithmetic on uncertainties (CQL 1.5 §5.7; the Integer ranges DurationBetween gives for
-    imprecise date/times): the least and greatest results the ranges allow."""
-    ranges = []
-    for x in (a, b):
-        if type(x) is Interval and type(x.low) is int and type(x.high) is int:
-            ranges.append((x.low, x.high))
-        elif type(x) is int:
-            ranges.append((x, x))
-        else:
-            raise CqlRuntimeError(f"arithmetic on an interval and a {type(x).__name__} is not defined")
-    (a_lo, a_hi), (b_lo, b_hi) = ranges
-    if op == "+":
-        values = [a_lo + b_lo, a_hi + b_hi]
-    elif op == "-":
-        values = [a_lo - b_hi, a_hi - b_lo]
-    else:
-        values = [a_lo * b_lo, a_lo * b_hi, a_hi * b_lo, a_hi * b_hi]
-    low, high = _fit(min(values), "integer"), _fit(max(values), "integer")
-    if low is None or high is None:
-        return None
-    return low if low == high else Interval(low, high, True, True)
 
 
 def _quantity_op(a: Any, b: Any, sign: int) -> Quantity | None:
@@ -170,7 +147,7 @@ def Multiply(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
     if type(a) is Interval or type(b) is Interval:
-        return _uncertain(a, b, "*")
+        return uncertainty.arithmetic(a, b, "*")
     kind = _kind(a, b)
     if kind == "quantity":
         qa = a if isinstance(a, Quantity) else Quantity(a, "1")
@@ -386,51 +363,3 @@ def Predecessor(x: Any) -> Any:
     if result is None and x is not None:
         raise CqlRuntimeError(f"predecessor of {x!r}: the minimum value of its type has no predecessor")
     return result
-
-
-def min_value(type_name: str) -> Any:
-    name = type_name.removeprefix("System.")
-    if name == "Integer":
-        return MIN_INTEGER
-    if name == "Long":
-        return Long(MIN_LONG)
-    if name == "Decimal":
-        return MIN_DECIMAL
-    from cds.cql.runtime import temporal
-
-    if name == "Date":
-        return temporal.Date(1, 1, 1)
-    if name == "DateTime":
-        return temporal.DateTime((1, 1, 1, 0, 0, 0, 0), D(0))
-    if name == "Time":
-        return temporal.Time(0, 0, 0, 0)
-    raise CqlRuntimeError(f"minimum is not defined for {type_name}")
-
-
-def max_value(type_name: str) -> Any:
-    name = type_name.removeprefix("System.")
-    if name == "Integer":
-        return MAX_INTEGER
-    if name == "Long":
-        return Long(MAX_LONG)
-    if name == "Decimal":
-        return MAX_DECIMAL
-    from cds.cql.runtime import temporal
-
-    if name == "Date":
-        return temporal.Date(9999, 12, 31)
-    if name == "DateTime":
-        return temporal.DateTime((9999, 12, 31, 23, 59, 59, 999), D(0))
-    if name == "Time":
-        return temporal.Time(23, 59, 59, 999)
-    raise CqlRuntimeError(f"maximum is not defined for {type_name}")
-
-
-@operator("MinValue")
-def MinValue(type_name: str) -> Any:
-    return min_value(type_name)
-
-
-@operator("MaxValue")
-def MaxValue(type_name: str) -> Any:
-    return max_value(type_name)

@@ -8,6 +8,7 @@ import decimal
 from typing import Any
 
 from cds.cql.errors import CqlRuntimeError
+from cds.cql.operators import uncertainty
 from cds.cql.operators.registry import operator
 from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.quantity import Quantity
@@ -70,7 +71,7 @@ def equal(a: Any, b: Any) -> bool | None:
                 result = None
         return result
     if (type(a) is Interval) is not (type(b) is Interval) and (type(a) is int or type(b) is int):
-        c = _uncertain_compare(a, b)  # an uncertainty against an Integer
+        c = uncertainty.compare(a, b)  # an uncertainty against an Integer
         return None if c is None else c == 0
     method = getattr(a, "cql_equal", None)
     if method is not None:
@@ -135,48 +136,10 @@ def compare(a: Any, b: Any, precision: str | None = None) -> int | None:
         r: int | None = method(b, precision) if precision is not None else method(b)
         return r
     if type(a) is Interval or type(b) is Interval:
-        return _uncertain_compare(a, b)
+        return uncertainty.compare(a, b)
     if isinstance(a, bool) and isinstance(b, bool):
         return (a > b) - (a < b)
     return None
-
-
-def _uncertain_compare(a: Any, b: Any) -> int | None:
-    """An uncertainty (a duration between imprecise date/times, an Interval of Integers) against
-    a number: known only when the whole range lies on one side (CQL 1.5 §5.7)."""
-    if type(b) is Interval:
-        r = _uncertain_compare(b, a)
-        return None if r is None else -r
-    if type(a) is not Interval or type(a.low) is not int or type(a.high) is not int or type(b) is not int:
-        return None
-    if a.high < b:
-        return -1
-    if a.low > b:
-        return 1
-    return 0 if a.low == a.high == b else None
-
-
-def _uncertain_relation(a: Any, b: Any, op: str) -> bool | None:
-    """``a op b`` where one side is an uncertainty (an Interval of Integers): true when every
-    value of the range satisfies it, false when none does, else null (CQL 1.5 §5.7)."""
-    ranges = []
-    for x in (a, b):
-        if type(x) is Interval and type(x.low) is int and type(x.high) is int:
-            ranges.append((x.low, x.high))
-        elif type(x) is int:
-            ranges.append((x, x))
-        else:
-            return None
-    (a_lo, a_hi), (b_lo, b_hi) = ranges
-    if op == "<":
-        always, never = a_hi < b_lo, a_lo >= b_hi
-    elif op == "<=":
-        always, never = a_hi <= b_lo, a_lo > b_hi
-    elif op == ">":
-        always, never = a_lo > b_hi, a_hi <= b_lo
-    else:
-        always, never = a_lo >= b_hi, a_hi < b_lo
-    return True if always else False if never else None
 
 
 def order_keys(values: list[Any]) -> list[tuple[Any, ...]] | None:
@@ -212,28 +175,28 @@ def order_keys(values: list[Any]) -> list[tuple[Any, ...]] | None:
 
 def less(a: Any, b: Any, precision: str | None = None) -> bool | None:
     if type(a) is Interval or type(b) is Interval:
-        return _uncertain_relation(a, b, "<")
+        return uncertainty.relation(a, b, "<")
     c = compare(a, b, precision)
     return None if c is None else c < 0
 
 
 def less_or_equal(a: Any, b: Any, precision: str | None = None) -> bool | None:
     if type(a) is Interval or type(b) is Interval:
-        return _uncertain_relation(a, b, "<=")
+        return uncertainty.relation(a, b, "<=")
     c = compare(a, b, precision)
     return None if c is None else c <= 0
 
 
 def greater(a: Any, b: Any, precision: str | None = None) -> bool | None:
     if type(a) is Interval or type(b) is Interval:
-        return _uncertain_relation(a, b, ">")
+        return uncertainty.relation(a, b, ">")
     c = compare(a, b, precision)
     return None if c is None else c > 0
 
 
 def greater_or_equal(a: Any, b: Any, precision: str | None = None) -> bool | None:
     if type(a) is Interval or type(b) is Interval:
-        return _uncertain_relation(a, b, ">=")
+        return uncertainty.relation(a, b, ">=")
     c = compare(a, b, precision)
     return None if c is None else c >= 0
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import decimal
 from typing import Any
 
-from cds.cql.operators.arithmetic import max_value, min_value, predecessor, successor
+from cds.cql.operators.arithmetic import predecessor, successor
 from cds.cql.operators.comparison import compare, equal
+from cds.cql.operators.precision import max_value, min_value
 from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.temporal import Date, DateTime, Time
 from cds.cql.runtime.values import Long

@@ -1,6 +1,7 @@
-"""Precision, LowBoundary and HighBoundary (CQL 1.5 Appendix B, Arithmetic Operators): how many
-digits a Decimal, Date, DateTime or Time value is given to, and the least and greatest values it
-stands for at a given number of digits.
+"""The range and precision of the System types (CQL 1.5 Appendix B, Arithmetic Operators):
+MinValue and MaxValue (``minimum Integer``...), and Precision, LowBoundary and HighBoundary - how
+many digits a Decimal, Date, DateTime or Time value is given to, and the least and greatest values
+it stands for at a given number of digits.
 
 Digits of the temporal types: Date 4 (year), 6 (month), 8 (day); DateTime adds 10 (hour),
 12 (minute), 14 (second), 17 (millisecond); Time 2, 4, 6, 9. Decimals have 8 decimal places at
@@ -15,7 +16,16 @@ from typing import Any
 from cds.cql.errors import CqlRuntimeError
 from cds.cql.operators.registry import operator
 from cds.cql.runtime import temporal
-from cds.cql.runtime.values import DECIMAL_SCALE
+from cds.cql.runtime.values import (
+    DECIMAL_SCALE,
+    MAX_DECIMAL,
+    MAX_INTEGER,
+    MAX_LONG,
+    MIN_DECIMAL,
+    MIN_INTEGER,
+    MIN_LONG,
+    Long,
+)
 
 _DATE_DIGITS = (4, 6, 8, 10, 12, 14, 17)
 _TIME_DIGITS = (2, 4, 6, 9)
@@ -98,3 +108,47 @@ def _decimal_boundary(value: decimal.Decimal, places: int, high: bool) -> Any:
     elif not high and negative:
         kept -= room
     return kept.quantize(step)
+
+
+def min_value(type_name: str) -> Any:
+    name = type_name.removeprefix("System.")
+    if name == "Integer":
+        return MIN_INTEGER
+    if name == "Long":
+        return Long(MIN_LONG)
+    if name == "Decimal":
+        return MIN_DECIMAL
+    if name == "Date":
+        return temporal.Date(1, 1, 1)
+    if name == "DateTime":
+        return temporal.DateTime((1, 1, 1, 0, 0, 0, 0), decimal.Decimal(0))
+    if name == "Time":
+        return temporal.Time(0, 0, 0, 0)
+    raise CqlRuntimeError(f"minimum is not defined for {type_name}")
+
+
+def max_value(type_name: str) -> Any:
+    name = type_name.removeprefix("System.")
+    if name == "Integer":
+        return MAX_INTEGER
+    if name == "Long":
+        return Long(MAX_LONG)
+    if name == "Decimal":
+        return MAX_DECIMAL
+    if name == "Date":
+        return temporal.Date(9999, 12, 31)
+    if name == "DateTime":
+        return temporal.DateTime((9999, 12, 31, 23, 59, 59, 999), decimal.Decimal(0))
+    if name == "Time":
+        return temporal.Time(23, 59, 59, 999)
+    raise CqlRuntimeError(f"maximum is not defined for {type_name}")
+
+
+@operator("MinValue")
+def MinValue(type_name: str) -> Any:
+    return min_value(type_name)
+
+
+@operator("MaxValue")
+def MaxValue(type_name: str) -> Any:
+    return max_value(type_name)
