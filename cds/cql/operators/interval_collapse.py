@@ -117,8 +117,12 @@ def _numeric_units(lo: Any, hi: Any, per: Any) -> list[Interval] | None:
         if per.unit != "1":
             raise CqlRuntimeError(f"expand: per '{per.unit}' does not apply to numbers")
         per = per.value
-    if per is None:
-        per = 1 if type(lo) is int and unit is None else decimal.Decimal(1)
+    if per is None:  # one unit of the boundaries' coarsest precision (Appendix B Expand)
+        if type(lo) is int and type(hi) is int:
+            per = 1
+        else:
+            places = min(_places(decimal.Decimal(lo)), _places(decimal.Decimal(hi)))
+            per = decimal.Decimal(1).scaleb(-places)
     if per <= 0:
         raise CqlRuntimeError("expand: per must be positive")
     integers = type(lo) is int and type(per) is int
@@ -144,3 +148,8 @@ def _numeric_units(lo: Any, hi: Any, per: Any) -> list[Interval] | None:
             raise _too_many()
         point = point + per
     return units
+
+
+def _places(value: decimal.Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

@@ -40,6 +40,7 @@ def _value(expression: str) -> Any:
         ("Interval[1, 10] except Interval[0, 30]", "None"),
         # expand: units aligned on the start; only whole units inside the interval
         ("expand { Interval[1, 6] } per 4", "[Interval[1, 4]]"),
+        ("expand Interval[1.0, 1.25]", "[Decimal('1.0'), Decimal('1.1'), Decimal('1.2')]"),
         ("expand Interval[@2018-01-01, @2018-01-20] per week", "[@2018-01-01, @2018-01-08]"),
         ("expand Interval[1 'mg', 3 'mg'] per 1 'mg'", "[1 'mg', 2 'mg', 3 'mg']"),
         # meets with unknown open boundaries: the known one bounds it
