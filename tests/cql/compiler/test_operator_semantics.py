@@ -100,6 +100,7 @@ def test_value(expression: str, expected: str) -> None:
         "Tuple { a: 1 } = Tuple { b: 1 }",
         "(days between @2014-01-15 and @2014-02) div 2",
         "ValueSet { id: 'x', name: 'X' }",
+        "collapse { Interval[1, 2], Interval[4, 5] } per 2",
     ],
 )
 def test_error(expression: str) -> None:
