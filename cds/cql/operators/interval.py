@@ -94,6 +94,13 @@ def ge_at(a: Any, b: Any, precision: str | None) -> bool | None:
     return None if c is None else c >= 0
 
 
+def same_at(a: Any, b: Any, precision: str | None) -> bool | None:
+    if precision is None:
+        return equal(a, b)
+    c = compare(a, b, precision)
+    return None if c is None else c == 0
+
+
 def le_at(a: Any, b: Any, precision: str | None) -> bool | None:
     c = compare(a, b, precision)
     return None if c is None else c <= 0
@@ -292,14 +299,14 @@ def Overlaps(a: Any, b: Any, precision: str | None = None) -> Any:
 def Meets(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    return or3(meets_before(a, b), meets_before(b, a))
+    return or3(meets_before(a, b, precision), meets_before(b, a, precision))
 
 
 @operator("Starts")
 def Starts(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    s = equal(start(a), start(b))
+    s = same_at(start(a), start(b), precision)
     e = le_at(end(a), end(b), precision)
     if s is False or e is False:
         return False
@@ -311,7 +318,7 @@ def Ends(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
     s = ge_at(start(a), start(b), precision)
-    e = equal(end(a), end(b))
+    e = same_at(end(a), end(b), precision)
     if s is False or e is False:
         return False
     return None if s is None or e is None else True
@@ -389,14 +396,14 @@ def ProperIncludedIn(a: Any, b: Any, precision: str | None = None) -> Any:
 def MeetsBefore(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    return meets_before(a, b)
+    return meets_before(a, b, precision)
 
 
 @operator("MeetsAfter")
 def MeetsAfter(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    return meets_before(b, a)
+    return meets_before(b, a, precision)
 
 
 @operator("OverlapsBefore")

@@ -128,8 +128,32 @@ def and3(x: bool | None, y: bool | None) -> bool | None:
     return None if x is None or y is None else True
 
 
-def meets_before(a: Interval, b: Interval) -> bool | None:
-    return bounds_equal(bounds_successor(end_bounds(a)), start_bounds(b))
+def meets_before(a: Interval, b: Interval, precision: str | None = None) -> bool | None:
+    """The end of ``a`` is just before the start of ``b``: its successor (at ``precision``,
+    when given, for date/time points) is the start of ``b``."""
+    end_a, start_b = end_bounds(a), start_bounds(b)
+    if precision is not None:
+        end_a, start_b = _truncated(end_a, precision), _truncated(start_b, precision)
+    return bounds_equal(bounds_successor(end_a), start_b)
+
+
+def truncate(value: Any, precision: str) -> Any:
+    """A date/time value cut to ``precision`` (week as day); other values unchanged."""
+    names = getattr(value, "PRECISIONS", None)
+    if names is None:
+        return value
+    unit = "day" if precision == "week" else precision
+    if unit not in names:
+        return value
+    depth = names.index(unit) + 1
+    return value.with_parts(value.parts[:depth]) if len(value.parts) > depth else value
+
+
+def _truncated(b: Bounds, precision: str) -> Bounds:
+    lo = None if b[0] is None else truncate(b[0], precision)
+    if b[1] is b[0]:
+        return lo, lo
+    return lo, None if b[1] is None else truncate(b[1], precision)
 
 
 def not3(x: bool | None) -> bool | None:
