@@ -382,7 +382,11 @@ def ProperIncludes(a: Any, b: Any, precision: str | None = None) -> Any:
     if included is not True:
         return included
     if isinstance(a, Interval):
-        same = interval_equal(a, b)
+        same = (
+            interval_equal(a, b)
+            if precision is None
+            else and3(same_at(start(a), start(b), precision), same_at(end(a), end(b), precision))
+        )
         return None if same is None else not same
     return len(lists.distinct(list(a))) > len(lists.distinct(list(b)))
 

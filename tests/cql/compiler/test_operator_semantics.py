@@ -51,6 +51,7 @@ def _value(expression: str) -> Any:
         ("Interval[@2012-01-01T10, @2012-01-05T08] meets before Interval[@2012-01-06T20, @2012-01-09T00]", "False"),
         ("Interval[@2012-01-01T10, @2012-01-05] starts day of Interval[@2012-01-01T12, @2012-01-09]", "True"),
         ("Interval[@2012-01-02, @2012-01-09T08] ends day of Interval[@2012-01-01T12, @2012-01-09T10]", "True"),
+        ("Interval[@2012-01-01T10, @2012-01-05T08] properly includes day of Interval[@2012-01-01T12, @2012-01-05]", "False"),
         # timing windows may be empty (an interval selector written so would be an error)
         ("@2012-01-02 occurs less than 1 day after @2012-01-01", "False"),
         ("@2012-01-02 occurs 1 day or less on or after day of @2012-01-02T10", "True"),
