@@ -75,6 +75,20 @@ def value(expression: str) -> Any:
         ("5 as String", None),
         ("{1, 2} union {2, 3}", [1, 2, 3]),
         ("'abc' ~ 'ABC'", True),
+        # Where the reference JS engine differs, the spec decides (checked for issue 16): a
+        # Decimal's successor is 1E-8 above it, also for an integer-valued one (cql-execution
+        # steps 0.0 by 1, so it reads Interval(0.0, 90.0) as starting at 1).
+        ("successor of 0.0", Decimal("0.00000001")),
+        ("Interval[0.5, 0.6] included in Interval(0.0, 90.0)", True),
+        ("Interval[0.5, 0.5] included in Interval(0.0, 90.0)", True),
+        ("Interval[0.5, 0.6] overlaps Interval(0.0, 90.0)", True),
+        ("Interval[0.0, 0.0] overlaps Interval(0.0, 90.0)", False),
+        # Flatten keeps a null element (a null list), as the Java reference engine does.
+        ("flatten { null, null, {1} }", [None, None, 1]),
+        (
+            "flatten { ({1, 2}) X return X + 1, ({3}) Y return Y, (null as List<Integer>) Z return Z }",
+            [2, 3, 3, None],
+        ),
     ],
 )
 def test_expression_values(expression: str, expected: Any) -> None:
