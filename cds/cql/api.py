@@ -47,6 +47,8 @@ class LibraryResolver:
         self.library_dirs = [Path(d) for d in library_dirs]
         self.terminology = terminology
         self._compiled: dict[tuple[str, str | None], Any] = {}
+        #: Load warnings of the included libraries (see :func:`model_warnings`).
+        self.warnings: list[str] = []
         self._loading: set[tuple[str, str | None]] = set()
 
     def resolve(self, name: str, version: str | None) -> NativeLibrary | Any:
@@ -62,7 +64,9 @@ class LibraryResolver:
         path = self._find(name, version)
         self._loading.add(key)
         try:
-            compiled = _compile(_parse(path.read_text(encoding="utf-8"), str(path)), self)
+            parsed = _parse(read_cql_file(path), str(path))
+            self.warnings.extend(model_warnings(parsed))
+            compiled = _compile(parsed, self)
         finally:
             self._loading.discard(key)
         self._compiled[key] = compiled
@@ -84,17 +88,37 @@ def _parse(text: str, source_name: str | None) -> Any:
     return parse_library(text, source_name=source_name)
 
 
+def model_warnings(library_ast: Any) -> list[str]:
+    """What the engine reads differently from what the library declares, one line each with
+    position: ``using FHIR version '4.0.0'`` is read as FHIR 4.0.1 (the engine's model; the
+    Da Vinci libraries declare 4.0.0)."""
+    out = []
+    for using in library_ast.usings:
+        if using.model == "FHIR" and using.version == "4.0.0":
+            where = f"{library_ast.name or '<anonymous>'}:{using.line}:{using.column}"
+            out.append(f"{where}: FHIR version '4.0.0' is read as 4.0.1")
+    return out
+
+
 def _compile(library_ast: Any, resolver: LibraryResolver) -> Any:
     from cds.cql.compiler import compile_library
 
     return compile_library(library_ast, resolver=resolver)
 
 
+def read_cql_file(path: Path) -> str:
+    """A CQL file's text; a file that is not UTF-8 is a CqlError naming the file (OSError as is)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CqlError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+
+
 def _read_source(source: str | Path) -> tuple[str, str | None]:
     if isinstance(source, Path):
-        return source.read_text(encoding="utf-8"), str(source)
+        return read_cql_file(source), str(source)
     if "\n" not in source and source.endswith(".cql") and Path(source).is_file():
-        return Path(source).read_text(encoding="utf-8"), source
+        return read_cql_file(Path(source)), source
     return source, None
 
 
@@ -105,9 +129,9 @@ def load_library(
     terminology: TerminologyProvider | None = None,
 ) -> Library:
     """Parse and compile a library (CQL text, or a path to a ``.cql`` file)."""
-    text, name = _read_source(source)
     resolver = LibraryResolver(library_dirs, terminology)
     try:
+        text, name = _read_source(source)
         library_ast = _parse(text, name)
         compiled = _compile(library_ast, resolver)
         _type_check(library_ast, library_dirs, text)
@@ -115,7 +139,8 @@ def load_library(
         raise
     except CqlError as exc:
         raise CqlLoadError([exc]) from exc
-    return Library(compiled, terminology)
+    warnings = list(dict.fromkeys([*model_warnings(library_ast), *resolver.warnings]))
+    return Library(compiled, terminology, warnings)
 
 
 #: Texts of libraries that type-checked, whose includes are all native (so the answer depends
@@ -151,8 +176,8 @@ def library_elm(
     ``list_promotion`` is the reference translator's option of that name (off by default)."""
     from cds.cql.elm.library import library_to_elm
 
-    text, name = _read_source(source)
     try:
+        text, name = _read_source(source)
         return library_to_elm(_parse(text, name), library_dirs, list_promotion=list_promotion)
     except CqlLoadError:
         raise
@@ -183,9 +208,13 @@ class EvaluationResult:
 class Library:
     """A compiled library, ready to evaluate against one patient's data."""
 
-    def __init__(self, compiled: Any, terminology: TerminologyProvider | None) -> None:
+    def __init__(
+        self, compiled: Any, terminology: TerminologyProvider | None, warnings: Sequence[str] = ()
+    ) -> None:
         self.compiled = compiled
         self.terminology = terminology
+        #: Load warnings, one line each with position (e.g. FHIR 4.0.0 read as 4.0.1).
+        self.warnings = list(warnings)
 
     @property
     def expression_names(self) -> list[str]:

@@ -230,7 +230,11 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
             unit = node.unit
             return self.call_op(node, "ConvertQuantity", [operand, lambda ctx, env: unit])
         assert node.type_spec is not None
-        target = self.lib.type_name(node.type_spec).removeprefix("System.")
+        spec = node.type_spec
+        if isinstance(spec, ast.NamedType) and spec.namespace is None:
+            target = spec.name  # convert targets System types (ToQuantity, ToDateTime, ...)
+        else:
+            target = self.lib.type_name(spec).removeprefix("System.")
         return self.call_op(node, f"To{target}", [operand])
 
     def _Between(self, node: ast.Between, scope: Scope) -> Fn:

@@ -272,11 +272,20 @@ class LibraryCompiler:
     def is_fhir_type(self, name: str) -> bool:
         return fhir_model.is_fhir_type(name)
 
+    def _default_namespace(self, name: str) -> str:
+        """Where an unqualified type name resolves: as the reference translator does, in the
+        library's data model first (``Quantity`` is ``FHIR.Quantity`` under ``using FHIR``),
+        then in System."""
+        uses_fhir = any(u.model == "FHIR" for u in self.ast.usings)
+        if uses_fhir and self.is_fhir_type(name):
+            return "FHIR"
+        return "System" if name in SYSTEM_TYPE_NAMES else "FHIR"
+
     def type_name(self, spec: ast.TypeSpec) -> str:
         if isinstance(spec, ast.NamedType):
             if spec.namespace:
                 return f"{spec.namespace}.{spec.name}"
-            return f"System.{spec.name}" if spec.name in SYSTEM_TYPE_NAMES else f"FHIR.{spec.name}"
+            return f"{self._default_namespace(spec.name)}.{spec.name}"
         if isinstance(spec, ast.ListType):
             return f"List<{self.type_name(spec.element)}>"
         if isinstance(spec, ast.IntervalType):
@@ -287,7 +296,7 @@ class LibraryCompiler:
         if isinstance(spec, ast.NamedType):
             ns = spec.namespace
             if ns is None:
-                ns = "System" if spec.name in SYSTEM_TYPE_NAMES else "FHIR"
+                ns = self._default_namespace(spec.name)
             if ns == "System" and spec.name not in SYSTEM_TYPE_NAMES:
                 raise CqlCompileError(
                     f"unknown type System.{spec.name}", SourceLocation(self.name, spec.line, spec.column)

@@ -143,6 +143,10 @@ class LibraryTranslator:
     def resolve_type(self, spec: ast.TypeSpec) -> CqlType:
         if isinstance(spec, ast.NamedType):
             ns, name = spec.namespace, spec.name
+            # Unqualified names resolve in the library's data model first, as the reference
+            # translator does (``Quantity`` is ``FHIR.Quantity`` under ``using FHIR``).
+            if ns is None and self.uses_fhir and model_info.is_fhir_type(name):
+                return NamedType(f"FHIR.{name}")
             if ns in (None, "System") and f"System.{name}" in SYSTEM_PARENTS:
                 return NamedType(f"System.{name}")
             if ns in (None, "FHIR") and self.uses_fhir and model_info.is_fhir_type(name):
