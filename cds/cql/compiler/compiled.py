@@ -10,7 +10,7 @@ from typing import Any
 from cds.cql.compiler.context import EvaluationContext
 from cds.cql.compiler.expressions import Fn
 from cds.cql.compiler.values import is_type, system
-from cds.cql.errors import CqlRuntimeError
+from cds.cql.errors import CqlCompileError, CqlRuntimeError
 from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
 from cds.cql.syntax import ast, declarations
 
@@ -90,6 +90,8 @@ class CompiledLibrary:
 
     def function_fn(self, name: str, args: list[Fn], node: ast.Node) -> Fn | None:
         overloads = [f for f in self.functions.get(name, []) if len(f.operand_names) == len(args)]
+        if overloads and all(f.node.body is None for f in overloads):
+            raise CqlCompileError(f"function {self.name}.{name} is external: the engine cannot run it")
         return call_user(overloads, args) if overloads else None
 
 

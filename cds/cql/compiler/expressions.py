@@ -17,7 +17,7 @@ from cds.cql.compiler.scope import Scope
 from cds.cql.compiler.selectors import SelectorCompiler
 from cds.cql.compiler.timing import TimingCompiler
 from cds.cql.compiler.values import get_property, is_type, system
-from cds.cql.errors import CqlRuntimeError
+from cds.cql.errors import CqlCompileError, CqlRuntimeError
 from cds.cql.runtime.clinical import Code, Concept
 from cds.cql.runtime.fhir import FhirNode
 from cds.cql.syntax import ast
@@ -287,7 +287,12 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
             if isinstance(source, ast.Identifier) and source.name not in scope.locals:
                 included = self.lib.included(source.name)
                 if included is not None:
-                    fn: Fn | None = included.function_fn(node.name, args, node)
+                    try:
+                        fn: Fn | None = included.function_fn(node.name, args, node)
+                    except CqlCompileError as exc:
+                        if exc.location is not None:
+                            raise
+                        raise self.error(node, exc.message) from exc
                     if fn is None:
                         raise self.error(
                             node, f"{source.name} has no function {node.name!r} of {len(args)} argument(s)"

@@ -16,8 +16,9 @@ from cds.cql.compiler.expressions import ExpressionCompiler, Fn
 from cds.cql.compiler.scope import Scope
 from cds.cql.compiler.values import is_type
 from cds.cql.errors import CqlCompileError, CqlError, CqlLoadError, CqlRuntimeError, SourceLocation
-from cds.cql.model import fhir_model
+from cds.cql.model import fhir_400, fhir_model
 from cds.cql.model.fhirhelpers import NativeLibrary
+from cds.cql.model.system_types import SYSTEM_FIRST
 from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
 from cds.cql.syntax import ast, declarations
 
@@ -187,8 +188,11 @@ class LibraryCompiler:
         if f.fn is not None:
             return
         if f.node.body is None:
-            self._error(f.node, f"external function {f.name!r} is not supported")
-            f.fn = _failed
+            # Declaring an external function is allowed (the official FHIRHelpers declares
+            # FHIRPath ones); a call that can only reach external functions is refused at
+            # load (function_fn), and one that reaches one at run time fails.
+            name = f.name
+            f.fn = lambda ctx, env: _external(name)
             return
         try:
             f.fn = self.expr.compile(f.node.body, Scope(frozenset(f.operand_names)))
@@ -267,9 +271,16 @@ class LibraryCompiler:
             overloads = [f for f in overloads if f.fluent]
         if not overloads:
             return None
+        if all(f.node.body is None for f in overloads):
+            raise CqlCompileError(
+                f"function {name!r} is external: the engine cannot run it",
+                SourceLocation(self.name, node.line, node.column),
+            )
         return call_user(overloads, args)
 
     def is_fhir_type(self, name: str) -> bool:
+        if name in fhir_400.CODE_TYPES_4_0_0 and fhir_400.declares_fhir_4_0_0(self.ast.usings):
+            return True
         return fhir_model.is_fhir_type(name)
 
     def _default_namespace(self, name: str) -> str:
@@ -277,7 +288,7 @@ class LibraryCompiler:
         library's data model first (``Quantity`` is ``FHIR.Quantity`` under ``using FHIR``),
         then in System."""
         uses_fhir = any(u.model == "FHIR" for u in self.ast.usings)
-        if uses_fhir and self.is_fhir_type(name):
+        if uses_fhir and self.is_fhir_type(name) and name not in SYSTEM_FIRST:
             return "FHIR"
         return "System" if name in SYSTEM_TYPE_NAMES else "FHIR"
 
@@ -328,6 +339,10 @@ def _parameter_fn(name: str, default: Fn | None, spec: Any) -> Fn:
         return cache[key]
 
     return read
+
+
+def _external(name: str) -> Any:
+    raise CqlRuntimeError(f"function {name!r} is external: the engine cannot run it")
 
 
 def _failed(ctx: Any, env: dict[str, Any]) -> Any:

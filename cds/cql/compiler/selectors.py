@@ -11,6 +11,7 @@ from mypy_extensions import trait
 
 from cds.cql.compiler.values import system
 from cds.cql.errors import CqlCompileError, CqlRuntimeError
+from cds.cql.model import system_types
 from cds.cql.runtime import temporal
 from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
 from cds.cql.runtime.fhir import FhirNode
@@ -103,11 +104,35 @@ class SelectorCompiler:
         elements = [(name, self.compile(e, scope)) for name, e in node.elements]
         type_name = node.type_spec.name
         namespace = node.type_spec.namespace
-        if namespace in (None, "System") and type_name in ("Code", "Concept", "Quantity", "Ratio", "Tuple"):
+        if namespace in (None, "System") and type_name in (
+            "Code",
+            "Concept",
+            "Quantity",
+            "Ratio",
+            "Tuple",
+            "ValueSet",
+        ):
             return self._system_instance(node, type_name, elements)
+        if namespace in (None, "FHIR") and type_name in system_types.FHIR_PRIMITIVE_TO_SYSTEM:
+            return self._primitive_instance(node, type_name, elements)
         if namespace in (None, "FHIR") and self.lib.is_fhir_type(type_name):
             return lambda ctx, env: FhirNode(type_name, {n: _to_json(f(ctx, env)) for n, f in elements})
         raise self.error(node, f"instance selector for {type_name} is not supported", unsupported=True)
+
+    def _primitive_instance(self, node: ast.Node, type_name: str, elements: list[tuple[str, Fn]]) -> Fn:
+        """``string { value: x }``: the engine reads FHIR primitives as their System values, so
+        the instance is its ``value`` (as read from JSON). ``id`` and ``extension`` are refused."""
+        others = [n for n, _ in elements if n != "value"]
+        if others:
+            raise self.error(
+                node,
+                f"instance of the FHIR primitive {type_name} with {others[0]!r} is not supported",
+                unsupported=True,
+            )
+        if not elements:
+            return lambda ctx, env: None
+        value = elements[0][1]
+        return lambda ctx, env: system(value(ctx, env))
 
     def _system_instance(self, node: ast.Node, type_name: str, elements: list[tuple[str, Fn]]) -> Fn:
         def values(ctx: Any, env: dict[str, Any]) -> dict[str, Any]:
@@ -134,6 +159,13 @@ class SelectorCompiler:
             return lambda ctx, env: Ratio(
                 values(ctx, env).get("numerator"), values(ctx, env).get("denominator")
             )
+        if type_name == "ValueSet":
+
+            def valueset(ctx: Any, env: dict[str, Any]) -> Any:
+                v = values(ctx, env)
+                return None if v.get("id") is None else ValueSetRef(v["id"], v.get("version"))
+
+            return valueset
         return lambda ctx, env: Tuple(values(ctx, env))
 
     def _CodeSelector(self, node: ast.CodeSelector, scope: Scope) -> Fn:

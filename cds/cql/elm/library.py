@@ -18,7 +18,8 @@ from typing import Any
 from cds.cql.elm.translator import ExpressionTranslator
 from cds.cql.elm.typed import Local, Scope, Typed
 from cds.cql.errors import SourceLocation
-from cds.cql.model.system_types import SYSTEM_PARENTS
+from cds.cql.model import fhir_400
+from cds.cql.model.system_types import SYSTEM_FIRST, SYSTEM_PARENTS
 from cds.cql.syntax import ast, declarations
 from cds.cql.types import model_info
 from cds.cql.types.errors import CannotType, CqlTypeError
@@ -90,6 +91,7 @@ class LibraryTranslator:
         self._parameter_types: dict[str, CqlType] = {}
         self._functions: dict[str, list[FunctionInfo]] = {}
         self.uses_fhir = any(u.model == "FHIR" for u in library.usings)
+        self.fhir_4_0_0 = fhir_400.declares_fhir_4_0_0(library.usings)
         for using in library.usings:
             if using.model not in ("FHIR", "System"):
                 raise CannotType(f"cannot type the model {using.model}", self.where(using))
@@ -145,11 +147,13 @@ class LibraryTranslator:
             ns, name = spec.namespace, spec.name
             # Unqualified names resolve in the library's data model first, as the reference
             # translator does (``Quantity`` is ``FHIR.Quantity`` under ``using FHIR``).
-            if ns is None and self.uses_fhir and model_info.is_fhir_type(name):
+            if ns is None and self.uses_fhir and model_info.is_fhir_type(name) and name not in SYSTEM_FIRST:
                 return NamedType(f"FHIR.{name}")
             if ns in (None, "System") and f"System.{name}" in SYSTEM_PARENTS:
                 return NamedType(f"System.{name}")
             if ns in (None, "FHIR") and self.uses_fhir and model_info.is_fhir_type(name):
+                return NamedType(f"FHIR.{name}")
+            if ns in (None, "FHIR") and self.fhir_4_0_0 and name in fhir_400.CODE_TYPES_4_0_0:
                 return NamedType(f"FHIR.{name}")
             raise CqlTypeError(f"unknown type {ns + '.' if ns else ''}{name}", self.where(spec))
         if isinstance(spec, ast.ListType):

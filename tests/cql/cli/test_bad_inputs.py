@@ -16,9 +16,9 @@ GOOD = "library Good\nusing FHIR version '4.0.1'\ncontext Patient\ndefine \"One\
 def _write(folder: Path) -> None:
     (folder / "Good.cql").write_text(GOOD, encoding="utf-8")
     (folder / "libs").mkdir()
-    (folder / "libs" / "Broken.cql").write_text("library Broken\ndefine \"X\": (1 +\n", encoding="utf-8")
+    (folder / "libs" / "Broken.cql").write_text('library Broken\ndefine "X": (1 +\n', encoding="utf-8")
     (folder / "UsesBroken.cql").write_text(
-        "library UsesBroken\ninclude Broken called B\ndefine \"Y\": B.\"X\"\n", encoding="utf-8"
+        'library UsesBroken\ninclude Broken called B\ndefine "Y": B."X"\n', encoding="utf-8"
     )
     (folder / "UnknownType.cql").write_text(
         "library UnknownType\nusing FHIR version '4.0.1'\ndefine function F(x FHIR.NoSuchThing): 1\n",
