@@ -4,7 +4,7 @@ to ELM? Prints a Markdown table (library name → result; never library text).
     .venv/bin/python scripts/survey_libraries.py DIR [--libraries DIR ...] [--data BUNDLE.json]
 
 Each library is loaded with its own folder (and every ``--libraries`` folder) as the library
-path. ``run`` evaluates every public define against the bundle (default: the first
+path. ``run`` evaluates every public define, with every value set empty, against the bundle (default: the first
 ``fhir-examples/`` request's prefetch and draft orders) at a fixed time. The first line of each error is shown.
 """
 
@@ -17,8 +17,29 @@ from pathlib import Path
 
 from cds.cql.api import library_elm, load_library
 from cds.cql.errors import CqlError, CqlLoadError
+from cds.cql.runtime.clinical import Code, CodeSystemRef, ValueSetRef
 
 NOW = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC)
+
+
+class EmptyTerminology:
+    """For ``run`` only: every value set and code system exists and is empty (the survey has no
+    expansions; without a terminology a retrieve by value set fails closed)."""
+
+    def has_valueset(self, url: str, version: str | None = None) -> bool:
+        return True
+
+    def has_codesystem(self, url: str, version: str | None = None) -> bool:
+        return True
+
+    def expand(self, valueset: ValueSetRef) -> list[Code]:
+        return []
+
+    def in_valueset(self, value: object, valueset: ValueSetRef) -> bool:
+        return False
+
+    def in_codesystem(self, value: object, codesystem: CodeSystemRef) -> bool:
+        return False
 
 
 def _first_error(exc: Exception) -> str:
@@ -50,7 +71,8 @@ def survey(folder: Path, library_dirs: list[Path], resources: list[dict[str, obj
             cells.append("—")
         else:
             try:
-                library.evaluate(resources, now=NOW)
+                runnable = load_library(path, library_dirs=dirs, terminology=EmptyTerminology())
+                runnable.evaluate(resources, now=NOW)
                 cells.append(_cell(True, ""))
                 counts[1] += 1
             except Exception as exc:  # noqa: BLE001

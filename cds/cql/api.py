@@ -8,8 +8,9 @@ result["Outcome"]; result.values
 ```
 
 ``load_library`` raises :class:`~cds.cql.errors.CqlLoadError` listing every problem (syntax,
-resolution, types, unsupported constructs, unknown value sets). ``include`` resolves to the
-native FHIRHelpers 4.0.1 or to ``<Name>.cql`` / ``<Name>-<version>.cql`` in ``library_dirs``.
+resolution, types, unsupported constructs, unknown value sets). ``include`` resolves to
+``<Name>-<version>.cql`` / ``<Name>.cql`` in ``library_dirs`` (the official FHIRHelpers text
+too, compiled as an ordinary library), else to the native FHIRHelpers.
 After compiling, the static type resolver (:mod:`cds.cql.types`, run by the ELM translator)
 checks the library: a type error (``1 + 'a'``) is a load error with its position; a library
 with constructs the resolver does not cover yet is not checked (see
@@ -52,16 +53,22 @@ class LibraryResolver:
         self._loading: set[tuple[str, str | None]] = set()
 
     def resolve(self, name: str, version: str | None) -> NativeLibrary | Any:
-        """The library ``name`` (at ``version``): a NativeLibrary or a compiled CQL library."""
-        native = native_library(name, version)
-        if native is not None:
-            return native
+        """The library ``name`` (at ``version``): a compiled CQL library from the library
+        folders, else a NativeLibrary (the native FHIRHelpers when no text of it is given)."""
         key = (name, version)
         if key in self._compiled:
             return self._compiled[key]
         if key in self._loading:
             raise CqlLoadError([CqlError(f"library {name} includes itself (directly or not)")])
-        path = self._find(name, version)
+        path = self.find(name, version)
+        if path is None:
+            native = native_library(name, version)
+            if native is not None:
+                return native
+            where = ", ".join(str(d) for d in self.library_dirs) or "no library folder"
+            raise CqlLoadError(
+                [CqlError(f"included library {name} version {version!r} not found in {where}")]
+            )
         self._loading.add(key)
         try:
             parsed = _parse(read_cql_file(path), str(path))
@@ -72,14 +79,18 @@ class LibraryResolver:
         self._compiled[key] = compiled
         return compiled
 
-    def _find(self, name: str, version: str | None) -> Path:
-        names = ([f"{name}-{version}.cql"] if version else []) + [f"{name}.cql"]
-        for folder in self.library_dirs:
-            for file in names:
-                if (folder / file).is_file():
-                    return folder / file
-        where = ", ".join(str(d) for d in self.library_dirs) or "no library folder"
-        raise CqlLoadError([CqlError(f"included library {name} version {version!r} not found in {where}")])
+    def find(self, name: str, version: str | None) -> Path | None:
+        return find_library_file(self.library_dirs, name, version)
+
+
+def find_library_file(library_dirs: Sequence[Path], name: str, version: str | None) -> Path | None:
+    """``<name>-<version>.cql`` or ``<name>.cql`` in the first library folder that has one."""
+    names = ([f"{name}-{version}.cql"] if version else []) + [f"{name}.cql"]
+    for folder in library_dirs:
+        for file in names:
+            if (Path(folder) / file).is_file():
+                return Path(folder) / file
+    return None
 
 
 def _parse(text: str, source_name: str | None) -> Any:

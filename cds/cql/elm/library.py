@@ -4,8 +4,8 @@ statements (defines and functions), annotation-free.
 
 Definitions are typed on demand (a define used before it is declared is typed when first
 referenced); a function's result type is its body's. Included libraries resolve as in the engine:
-the native FHIRHelpers 4.0.1 (typed by the model info's conversion functions) first, then
-``<Name>-<version>.cql`` / ``<Name>.cql`` in the library folders.
+``<Name>-<version>.cql`` / ``<Name>.cql`` in the library folders, else the native FHIRHelpers
+(typed by the model info's conversion functions).
 """
 
 from __future__ import annotations
@@ -119,23 +119,18 @@ class LibraryTranslator:
 
     # ------------------------------------------------------------------ includes
     def _include(self, include: declarations.IncludeDef) -> Any:
-        """As the engine resolves includes: the native library first (FHIRHelpers 4.0.1, typed
-        by the model info's conversion functions), then ``<Name>-<version>.cql`` / ``<Name>.cql``
-        in the library folders."""
+        """As the engine resolves includes: ``<Name>-<version>.cql`` / ``<Name>.cql`` in the
+        library folders, else the native FHIRHelpers (typed by the model info's conversions)."""
+        from cds.cql.api import find_library_file, read_cql_file
         from cds.cql.model.fhirhelpers import native_library
         from cds.cql.syntax import parse_library
 
+        path = find_library_file(self.library_dirs, include.name, include.version)
+        if path is not None:
+            parsed = parse_library(read_cql_file(path), source_name=str(path))
+            return LibraryTranslator(parsed, self.library_dirs, list_promotion=self.list_promotion)
         if native_library(include.name, include.version) is not None:
             return NativeHelpers()
-        names = ([f"{include.name}-{include.version}.cql"] if include.version else []) + [
-            f"{include.name}.cql"
-        ]
-        for folder in self.library_dirs:
-            for file in names:
-                path = folder / file
-                if path.is_file():
-                    parsed = parse_library(path.read_text(encoding="utf-8"), source_name=str(path))
-                    return LibraryTranslator(parsed, self.library_dirs, list_promotion=self.list_promotion)
         raise CqlTypeError(f"included library {include.name} not found", self.where(include))
 
     def include(self, alias: str) -> Any:
