@@ -57,9 +57,22 @@ class CompiledFunction:
 
     def matches(self, values: list[Any]) -> bool:
         return all(
-            v is None or is_type(v, t) or is_type(system(v), t)
+            v is None or is_type(v, t) or (_is_system_spec(t) and _converts_to(v, t))
             for v, t in zip(values, self.operand_types, strict=True)
         )
+
+
+def _is_system_spec(spec: Any) -> bool:
+    return bool(spec[0] != "named" or spec[1] != "FHIR")
+
+
+def _converts_to(value: Any, spec: Any) -> bool:
+    """Whether a FHIR value's System form (FHIRHelpers conversion) is of ``spec``; a value that
+    cannot be converted (a Quantity with a comparator) does not match."""
+    try:
+        return is_type(system(value), spec)
+    except CqlRuntimeError:
+        return False
 
 
 class CompiledLibrary:

@@ -60,6 +60,16 @@ class NativeHelpers:
         for source, target, name in model_info.conversion_table():
             info = FunctionInfo(name, (source,), result=target)
             self._functions.setdefault(name, []).append(info)
+        # The native functions that are no implicit conversion (ToQuantityIgnoringComparator,
+        # ToInterval of a Quantity, ToCalendarUnit), by their declared signatures.
+        from cds.cql.model.fhirhelpers import FHIRHELPERS
+
+        for name, overloads in FHIRHELPERS.functions.items():
+            for native in overloads:
+                operands = tuple(_native_type(t) for t in native.operand_types)
+                known = self._functions.setdefault(name, [])
+                if all(f.operands != operands for f in known):
+                    known.append(FunctionInfo(name, operands, result=_native_type(native.result_type)))
 
     def lookup(self, name: str) -> tuple[str, CqlType] | None:
         return None
@@ -70,6 +80,13 @@ class NativeHelpers:
     def function_result(self, info: FunctionInfo, node: ast.Node) -> CqlType:
         assert info.result is not None
         return info.result
+
+
+def _native_type(name: str) -> CqlType:
+    """A native FHIRHelpers signature's type name (``FHIR.Quantity``, ``Interval<System.Quantity>``)."""
+    if name.startswith("Interval<"):
+        return IntervalType(NamedType(name[len("Interval<") : -1]))
+    return NamedType(name)
 
 
 class LibraryTranslator:
