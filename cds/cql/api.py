@@ -9,8 +9,9 @@ result["Outcome"]; result.values
 
 ``load_library`` raises :class:`~cds.cql.errors.CqlLoadError` listing every problem (syntax,
 resolution, types, unsupported constructs, unknown value sets). ``include`` resolves to
-``<Name>-<version>.cql`` / ``<Name>.cql`` in ``library_dirs`` (the official FHIRHelpers text
-too, compiled as an ordinary library), else to the native FHIRHelpers.
+``<Name>-<version>.cql`` / ``<Name>.cql`` or a FHIR ``Library`` resource (``text/cql``, base64)
+in ``library_dirs`` (see :mod:`cds.cql.library_source`; the official FHIRHelpers text too,
+compiled as an ordinary library), else to the native FHIRHelpers.
 After compiling, the static type resolver (:mod:`cds.cql.types`, run by the ELM translator)
 checks the library: a type error (``1 + 'a'``) is a load error with its position; a library
 with constructs the resolver does not cover yet is not checked (see
@@ -29,6 +30,7 @@ from typing import Any
 from cds.cql.data.memory import InMemoryRetriever
 from cds.cql.data.retriever import Retriever
 from cds.cql.errors import CqlError, CqlLoadError, CqlRuntimeError
+from cds.cql.library_source import find_library, read_cql_file, read_library_resource
 from cds.cql.model.fhirhelpers import NativeLibrary, native_library
 from cds.cql.runtime.fhir import FhirNode, primitive_to_system
 from cds.cql.terminology.provider import TerminologyProvider
@@ -60,8 +62,8 @@ class LibraryResolver:
             return self._compiled[key]
         if key in self._loading:
             raise CqlLoadError([CqlError(f"library {name} includes itself (directly or not)")])
-        path = self.find(name, version)
-        if path is None:
+        found = find_library(self.library_dirs, name, version)
+        if found is None:
             native = native_library(name, version)
             if native is not None:
                 return native
@@ -71,26 +73,13 @@ class LibraryResolver:
             )
         self._loading.add(key)
         try:
-            parsed = _parse(read_cql_file(path), str(path))
+            parsed = _parse(found.text, found.origin)
             self.warnings.extend(model_warnings(parsed))
             compiled = _compile(parsed, self)
         finally:
             self._loading.discard(key)
         self._compiled[key] = compiled
         return compiled
-
-    def find(self, name: str, version: str | None) -> Path | None:
-        return find_library_file(self.library_dirs, name, version)
-
-
-def find_library_file(library_dirs: Sequence[Path], name: str, version: str | None) -> Path | None:
-    """``<name>-<version>.cql`` or ``<name>.cql`` in the first library folder that has one."""
-    names = ([f"{name}-{version}.cql"] if version else []) + [f"{name}.cql"]
-    for folder in library_dirs:
-        for file in names:
-            if (Path(folder) / file).is_file():
-                return Path(folder) / file
-    return None
 
 
 def _parse(text: str, source_name: str | None) -> Any:
@@ -117,19 +106,14 @@ def _compile(library_ast: Any, resolver: LibraryResolver) -> Any:
     return compile_library(library_ast, resolver=resolver)
 
 
-def read_cql_file(path: Path) -> str:
-    """A CQL file's text; a file that is not UTF-8 is a CqlError naming the file (OSError as is)."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise CqlError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
-
-
 def _read_source(source: str | Path) -> tuple[str, str | None]:
+    """CQL text, a ``.cql`` file, or a ``.json`` file holding a FHIR Library resource."""
     if isinstance(source, Path):
+        if source.suffix == ".json":
+            return read_library_resource(source), str(source)
         return read_cql_file(source), str(source)
-    if "\n" not in source and source.endswith(".cql") and Path(source).is_file():
-        return read_cql_file(Path(source)), source
+    if "\n" not in source and source.endswith((".cql", ".json")) and Path(source).is_file():
+        return _read_source(Path(source))
     return source, None
 
 

@@ -138,13 +138,13 @@ class LibraryTranslator:
     def _include(self, include: declarations.IncludeDef) -> Any:
         """As the engine resolves includes: ``<Name>-<version>.cql`` / ``<Name>.cql`` in the
         library folders, else the native FHIRHelpers (typed by the model info's conversions)."""
-        from cds.cql.api import find_library_file, read_cql_file
+        from cds.cql.library_source import find_library
         from cds.cql.model.fhirhelpers import native_library
         from cds.cql.syntax import parse_library
 
-        path = find_library_file(self.library_dirs, include.name, include.version)
-        if path is not None:
-            parsed = parse_library(read_cql_file(path), source_name=str(path))
+        found = find_library(self.library_dirs, include.name, include.version)
+        if found is not None:
+            parsed = parse_library(found.text, source_name=found.origin)
             return LibraryTranslator(parsed, self.library_dirs, list_promotion=self.list_promotion)
         if native_library(include.name, include.version) is not None:
             return NativeHelpers()
