@@ -11,6 +11,7 @@ from mypy_extensions import trait
 
 from cds.cql.compiler.values import system
 from cds.cql.errors import CqlCompileError, CqlRuntimeError
+from cds.cql.model import system_types
 from cds.cql.runtime import temporal
 from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
 from cds.cql.runtime.fhir import FhirNode
@@ -125,9 +126,26 @@ class SelectorCompiler:
             return self._system_instance(node, type_name, elements)
         if namespace in (None, "System") and type_name in ("ValueSet", "CodeSystem"):
             return self._vocabulary_instance(node, type_name, elements)
+        if namespace in (None, "FHIR") and type_name in system_types.FHIR_PRIMITIVE_TO_SYSTEM:
+            return self._primitive_instance(node, type_name, elements)
         if namespace in (None, "FHIR") and self.lib.is_fhir_type(type_name):
             return lambda ctx, env: FhirNode(type_name, {n: _to_json(f(ctx, env)) for n, f in elements})
         raise self.error(node, f"instance selector for {type_name} is not supported", unsupported=True)
+
+    def _primitive_instance(self, node: ast.Node, type_name: str, elements: list[tuple[str, Fn]]) -> Fn:
+        """``string { value: x }``: the engine reads FHIR primitives as their System values, so
+        the instance is its ``value`` (as read from JSON). ``id`` and ``extension`` are refused."""
+        others = [n for n, _ in elements if n != "value"]
+        if others:
+            raise self.error(
+                node,
+                f"instance of the FHIR primitive {type_name} with {others[0]!r} is not supported",
+                unsupported=True,
+            )
+        if not elements:
+            return lambda ctx, env: None
+        value = elements[0][1]
+        return lambda ctx, env: system(value(ctx, env))
 
     def _system_instance(self, node: ast.Node, type_name: str, elements: list[tuple[str, Fn]]) -> Fn:
         def values(ctx: Any, env: dict[str, Any]) -> dict[str, Any]:

@@ -152,6 +152,17 @@ class ExpressionTranslator:
         if not candidates:
             raise self.cannot(node, f"the System operator {name}")
         found = resolve(candidates, [a.type for a in args])
+        if found is None and self.lib.list_promotion:
+            # List promotion (an option): a single value where the operator takes a list.
+            promoted = [
+                a
+                if isinstance(a.type, ListType) or a.type == NULL
+                else Typed({"type": "ToList", "operand": a.elm}, ListType(a.type))
+                for a in args
+            ]
+            found = resolve(candidates, [a.type for a in promoted])
+            if found is not None:
+                args = promoted
         if found is None:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no {name} operator for ({types})")

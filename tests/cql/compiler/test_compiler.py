@@ -130,9 +130,13 @@ def test_unknown_value_set_is_refused_at_load_time() -> None:
 
 def test_unsupported_model_and_external_functions() -> None:
     errors = _errors("library L\nusing QDM version '5.6'\ndefine function F(x Integer): external\n")
-    messages = [e.message for e in errors]
-    assert "model QDM is not supported" in messages[0]
-    assert "external function 'F' is not supported" in messages[1]
+    assert [e.message for e in errors] == ["model QDM is not supported"]
+    # An external function may be declared; a call that can only reach one is refused at load.
+    errors = _errors('library L\ndefine function F(x Integer): external\ndefine "Uses": F(1)\n')
+    assert [(e.message, e.location.line if e.location else 0) for e in errors] == [
+        ("function 'F' is external: the engine cannot run it", 3)
+    ]
+    load_library('library L\ndefine function F(x Integer): external\ndefine "N": 1\n')
 
 
 def test_functions_overloads_and_fluent() -> None:
