@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,10 @@ def workbench_routes(
     database: Database,
     examples_dir: Path,
     questionnaire_url: Callable[[Request], str],
+    activity_dependencies: Sequence[Any] = (),
 ) -> APIRouter:
+    """``activity_dependencies``: what guards the activity (audit) view, e.g. the SMART scope
+    check when authentication is on."""
     router = APIRouter(include_in_schema=False)  # mounted at /workbench
     examples = _examples(examples_dir)
 
@@ -66,7 +69,7 @@ def workbench_routes(
         cards = "".join(card(c) for c in result.body.get("cards", []) if isinstance(c, dict))
         return HTMLResponse(page(f"Example {name}", outcomes + (cards or "<p>No cards.</p>")))
 
-    @router.get("/activity", response_class=HTMLResponse)
+    @router.get("/activity", response_class=HTMLResponse, dependencies=list(activity_dependencies))
     async def activity() -> HTMLResponse:
         rows = database.audit_rows(limit=100)
         body = table(ACTIVITY_COLUMNS, [[text(r.get(c)) for c in ACTIVITY_COLUMNS] for r in rows])
