@@ -398,11 +398,13 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     for service_id in SERVICES.values():
         app.add_route(f"/cds-services/{service_id}/feedback", feedback_endpoint(service_id), methods=["POST"])
 
-    @app.get("/fhir/Questionnaire/dli-cp-mp-101")
+    questionnaire_read = [Depends(require_scopes(*(s.text for s in smart_scopes.QUESTIONNAIRE_READ.needed)))]
+
+    @app.get("/fhir/Questionnaire/dli-cp-mp-101", dependencies=questionnaire_read)
     async def questionnaire(request: Request) -> Response:
         return _json(questionnaires.questionnaire(base_url(request)), media_type="application/fhir+json")
 
-    @app.get("/fhir/Questionnaire")
+    @app.get("/fhir/Questionnaire", dependencies=questionnaire_read)
     async def questionnaire_search(request: Request, url: str | None = None) -> Response:
         return _json(questionnaires.search(base_url(request), url), media_type="application/fhir+json")
 

@@ -5,7 +5,8 @@ A route declares what it needs in one line, either as a FastAPI dependency::
     @app.post("/fhir/Questionnaire/$questionnaire-package",
               dependencies=[Depends(require_scopes("system/Questionnaire.rs"))])
 
-or, in a handler, ``principal = await authorize(request, QUESTIONNAIRE_PACKAGE)``. Both read the
+or, for a plain route, ``app.add_route(path, protect(handler, ROUTE_SCOPES[path]), ...)``, or in a
+handler ``principal = await authorize(request, QUESTIONNAIRE_PACKAGE)``. All read the
 app's :class:`ResourceGuard` (``app.state.smart``). With authentication off they let every call
 through (principal None). A missing, malformed, foreign or expired token is an
 :class:`Unauthenticated`; a valid token without the scopes an :class:`InsufficientScope`; the
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from cds.smart.access_token import InvalidAccessToken, Principal, TokenService
 from cds.smart.scopes import ScopeRequirement
@@ -76,6 +78,18 @@ class ResourceGuard:
 async def authorize(request: Request, requirement: ScopeRequirement) -> Principal | None:
     guard: ResourceGuard = request.app.state.smart
     return guard.check(request, requirement)
+
+
+def protect(
+    handler: Callable[[Request], Awaitable[Response]], requirement: ScopeRequirement
+) -> Callable[[Request], Awaitable[Response]]:
+    """``handler`` (a Starlette endpoint) behind the scope check."""
+
+    async def protected(request: Request) -> Response:
+        await authorize(request, requirement)
+        return await handler(request)
+
+    return protected
 
 
 def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[Principal | None]]:

@@ -117,14 +117,18 @@ VALUESET_EXPAND = ScopeRequirement.of("system/ValueSet.rs")
 CLAIM_SUBMIT = ScopeRequirement.of("system/Claim.c")
 CLAIM_INQUIRE = ScopeRequirement.of("system/Claim.rs")
 
-ROUTE_SCOPES: dict[tuple[str, str], ScopeRequirement] = {
-    ("POST", "/fhir/Questionnaire/$questionnaire-package"): QUESTIONNAIRE_PACKAGE,
-    ("GET", "/fhir/Questionnaire"): QUESTIONNAIRE_READ,
-    ("GET", "/fhir/Library"): LIBRARY_READ,
-    ("GET", "/fhir/ValueSet"): VALUESET_READ,
-    ("POST", "/fhir/ValueSet/$expand"): VALUESET_EXPAND,
-    ("GET", "/fhir/ValueSet/$expand"): VALUESET_EXPAND,
-    ("POST", "/fhir/Claim/$submit"): CLAIM_SUBMIT,
-    ("POST", "/fhir/Claim/$inquire"): CLAIM_INQUIRE,
+# By route path as the app declares it (any method). /fhir/metadata and the SMART discovery
+# document are open: not in this table.
+ROUTE_SCOPES: dict[str, ScopeRequirement] = {
+    "/fhir/Questionnaire/$questionnaire-package": QUESTIONNAIRE_PACKAGE,
+    "/fhir/Questionnaire": QUESTIONNAIRE_READ,
+    "/fhir/Questionnaire/dli-cp-mp-101": QUESTIONNAIRE_READ,
+    "/fhir/Library": LIBRARY_READ,
+    "/fhir/Library/{id}": LIBRARY_READ,
+    "/fhir/ValueSet": VALUESET_READ,
+    "/fhir/ValueSet/$expand": VALUESET_EXPAND,
+    "/fhir/ValueSet/{id}": VALUESET_READ,
+    "/fhir/Claim/$submit": CLAIM_SUBMIT,
+    "/fhir/Claim/$inquire": CLAIM_INQUIRE,
 }
 SUPPORTED_SCOPES = sorted({s.text for r in ROUTE_SCOPES.values() for s in r.needed})

@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 from fastapi import Depends
+from starlette.requests import Request
+from starlette.responses import Response
 
 from cds.app import create_app
 from cds.smart.access_token import TokenService, load_signing_key
 from cds.smart.configuration import capability_security
-from cds.smart.guard import require_scopes
+from cds.smart.guard import protect, require_scopes
+from cds.smart.scopes import ROUTE_SCOPES
 from tests.conftest import NOW, Client, make_settings
 from tests.service.test_auth_required import _token as hook_jwt
 
@@ -128,6 +131,32 @@ def test_a_route_declares_its_scopes_in_one_line(secured_app: Any, secured: Clie
     missing = secured.get("/fhir/Library")
     assert missing.status_code == 401
     _is_outcome(missing, "login")
+
+
+@pytest.mark.parametrize("path", ["/fhir/Library/{id}", "/fhir/ValueSet/$expand", "/fhir/ValueSet/{id}"])
+def test_a_plain_route_is_protected_from_the_route_table(
+    secured_app: Any, secured: Client, path: str
+) -> None:
+    async def handler(_request: Request) -> Response:
+        return Response(b"{}", media_type="application/fhir+json")
+
+    secured_app.add_route(path, protect(handler, ROUTE_SCOPES[path]), methods=["GET"])
+    url = path.replace("{id}", "x")
+    assert secured.get(url).status_code == 401
+    a_token = access_token(secured)  # A: no ValueSet or Library scope
+    assert secured.get(url, headers=bearer(a_token)).status_code == 403
+    guard = secured_app.state.smart
+    token, _ = guard.tokens.issue(FHIR, "ehr-a", [s.text for s in ROUTE_SCOPES[path].needed], NOW_TS)
+    assert secured.get(url, headers=bearer(token)).status_code == 200
+
+
+def test_the_questionnaire_needs_its_read_scope(secured: Client) -> None:
+    assert secured.get("/fhir/Questionnaire/dli-cp-mp-101").status_code == 401
+    b_token = access_token(secured, "ehr-b", "system/Claim.rs")
+    assert secured.get("/fhir/Questionnaire", headers=bearer(b_token)).status_code == 403
+    a_token = access_token(secured, "ehr-a", "system/Questionnaire.rs")
+    response = secured.get("/fhir/Questionnaire/dli-cp-mp-101", headers=bearer(a_token))
+    assert response.status_code == 200 and response.json()["resourceType"] == "Questionnaire"
 
 
 def test_the_audit_row_of_a_fhir_call_names_the_client(secured: Client, secured_app: Any) -> None:
