@@ -475,10 +475,16 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
             if declared and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
                 raise OAuthError("invalid_request", f"the token request exceeds {MAX_FORM_BYTES} bytes")
             body = bytearray()
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > MAX_FORM_BYTES:
-                    raise OAuthError("invalid_request", f"the token request exceeds {MAX_FORM_BYTES} bytes")
+            try:
+                async with asyncio.timeout(limits.time_budget_seconds):
+                    async for chunk in request.stream():
+                        body += chunk
+                        if len(body) > MAX_FORM_BYTES:
+                            raise OAuthError(
+                                "invalid_request", f"the token request exceeds {MAX_FORM_BYTES} bytes"
+                            )
+            except TimeoutError:
+                raise OAuthError("invalid_request", "the token request did not arrive in time") from None
             form = read_form(bytes(body), request.headers.get("content-type"))
             granted = await token_endpoint.exchange(
                 form, fhir_base(request) + TOKEN_PATH, fhir_base(request), clock().timestamp()

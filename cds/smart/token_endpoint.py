@@ -118,7 +118,8 @@ class TokenEndpoint:
             raise OAuthError("invalid_scope", "scope is missing")
         client_id = await self._authenticate(assertion, token_url, now)
         client = self._registry.get(client_id)
-        assert client is not None  # _authenticate found it
+        if client is None:  # _authenticate found it: cannot happen
+            raise OAuthError("invalid_client", "the client is not registered")
         granted = grant(requested, client.scopes)
         if not granted:
             raise OAuthError("invalid_scope", "none of the requested scopes is allowed for this client")
