@@ -372,6 +372,8 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
                 database,
                 settings.examples_dir,
                 lambda r: canonical(base_url(r)),
+                settings.cql_dir,
+                clock,
                 activity_dependencies=[Depends(require_scopes(*WORKBENCH_ACTIVITY_SCOPES))],
             ),
         )

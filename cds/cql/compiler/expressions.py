@@ -167,6 +167,9 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
             name = "DurationBetween" if kind == "duration" else "DifferenceBetween"
             return self.call_op(node, name, [start, end], precision=precision)
         if op in ("collapse", "expand"):
+            if op == "collapse" and node.per is not None:
+                # collapse merges at the intervals' own precision; a per would change that
+                raise self.error(node, "collapse ... per is not supported", unsupported=True)
             per = self.compile(node.per, scope) if node.per is not None else (lambda ctx, env: None)
             return self.call_op(node, UNARY_OPS[op], [operand, per])
         if op not in UNARY_OPS:

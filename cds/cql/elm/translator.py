@@ -318,6 +318,11 @@ class ExpressionTranslator:
             end = {"type": "Coalesce", "operand": [count, zero]}
             found.elm = shapes.operator("Slice", [source, zero, end])
             return found
+        if name == "Slice" and len(args) < 3:  # the optional bounds: a null start or end is open
+            found = self.call_operator(node, "Slice", args)
+            found.elm.setdefault("startIndex", {"type": "Null"})
+            found.elm.setdefault("endIndex", {"type": "Null"})
+            return found
         if name == "Tail" and len(args) == 1:
             found = self.call_operator(node, "Tail", args)
             one = shapes.literal(INTEGER, "1")
