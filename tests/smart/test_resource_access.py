@@ -170,6 +170,7 @@ def test_workbench_activity_needs_the_audit_scope_when_authentication_is_on(tmp_
     client = Client(app)
     try:
         assert client.get("/workbench/activity").status_code == 401
+        assert client.get("/workbench/activity/call?id=1").status_code == 401
         b_token = access_token(client, "ehr-b", "system/Claim.rs")
         assert client.get("/workbench/activity", headers=bearer(b_token)).status_code == 403
         a_token = access_token(client, "ehr-a", "system/AuditEvent.rs")
