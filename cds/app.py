@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 from starlette.datastructures import URL
@@ -61,10 +61,16 @@ from cds.limits import (
 from cds.order_dispatch import OrderDispatchService
 from cds.order_select import OrderSelectService
 from cds.order_sign import OrderSignService, ServiceConfig
-from cds.pas.service import ClaimConflict, ClaimService
+from cds.pas.service import ClaimConflict, ClaimService, Submitter
 from cds.pas.store import ClaimStore
 from cds.questionnaire import QuestionnaireStore, canonical
 from cds.settings import Settings, get_settings
+from cds.smart import scopes as smart_scopes
+from cds.smart.access_token import TokenService, load_signing_key
+from cds.smart.clients import load_registry
+from cds.smart.configuration import SMART_CONFIGURATION_PATH, TOKEN_PATH, smart_configuration
+from cds.smart.guard import InsufficientScope, ResourceGuard, Unauthenticated, authorize, require_scopes
+from cds.smart.token_endpoint import MAX_FORM_BYTES, OAuthError, TokenEndpoint, read_form
 from cds.workbench import workbench_routes
 
 log = logging.getLogger("cds")
@@ -79,6 +85,9 @@ STATUS = {
 }
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
 VERSION = "0.1.0"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# The workbench's activity view (the audit log) when authentication is on.
+WORKBENCH_ACTIVITY_SCOPES = ("system/AuditEvent.rs",)
 GC_YOUNG_THRESHOLD = 10_000  # allocations before the youngest generation is collected (see lifespan)
 
 
@@ -155,6 +164,27 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         authenticator = ClientAuthenticator(_auth_policy(settings), jwks, _DbReplay())
     else:
         log.warning("CLIENT AUTHENTICATION IS OFF: every caller is trusted (embedded quick start only)")
+        log.warning(
+            "SMART BACKEND SERVICES ARE OFF: the FHIR routes (DTR, PAS $submit/$inquire) are open to "
+            "anyone and every client sees every prior authorization (DLI_CDS_AUTH_MODE=required)"
+        )
+    tokens: TokenService | None = None
+    token_endpoint: TokenEndpoint | None = None
+    if auth_required:
+        registry = load_registry(settings.smart_clients_file, settings.smart_clients)
+        tokens = TokenService(load_signing_key(settings.smart_signing_key, settings.smart_signing_key_file))
+
+        class _ClockReplay:
+            async def remember(self, key: str, expires_at: float) -> bool:
+                now = clock().timestamp()
+                return await asyncio.to_thread(database.remember_jti, key, expires_at, now)
+
+        async def client_jwks(url: str) -> Any:
+            return await fetch_json(url, settings.fhir_timeout_seconds)
+
+        token_endpoint = TokenEndpoint(registry, tokens, client_jwks, _ClockReplay())
+        if not len(registry):
+            log.warning("SMART Backend Services: no client is registered (dli-cds clients add)")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
@@ -185,6 +215,16 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         return response
 
     app.state.settings = settings
+    app.state.smart = ResourceGuard(tokens, lambda r: fhir_base(r), clock)
+
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(_request: Request, exc: Unauthenticated) -> Response:
+        return _unauthenticated(exc)
+
+    @app.exception_handler(InsufficientScope)
+    async def insufficient_scope(_request: Request, exc: InsufficientScope) -> Response:
+        return _forbidden(exc)
+
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -195,6 +235,9 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
 
     def base_url(request: Request) -> str:
         return settings.public_base_url.rstrip("/") or served_base_url(request)
+
+    def fhir_base(request: Request) -> str:
+        return base_url(request) + "/fhir"
 
     async def authenticate(request: Request, paths: list[str]) -> str | None:
         """The verified issuer, the token's audience being one of ``paths`` under the base URL."""
@@ -237,6 +280,11 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         except AuthenticationError as exc:
             log.info("unauthenticated call refused: %s", exc)
             return Response(status_code=401)
+        except Unauthenticated as exc:
+            log.info("FHIR call without an acceptable access token: %s", exc)
+            return _unauthenticated(exc)
+        except InsufficientScope as exc:
+            return _forbidden(exc)
         except LimitExceeded as exc:
             status = {"body-size": 413, "time-budget": 408}.get(exc.limit, 400)
             return outcome(status, "timeout" if status == 408 else "too-costly", str(exc))
@@ -320,7 +368,13 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         app.mount(
             "/workbench",
             workbench_routes(
-                service, database, settings.examples_dir, lambda r: canonical(base_url(r)), settings.cql_dir, clock
+                service,
+                database,
+                settings.examples_dir,
+                lambda r: canonical(base_url(r)),
+                settings.cql_dir,
+                clock,
+                activity_dependencies=[Depends(require_scopes(*WORKBENCH_ACTIVITY_SCOPES))],
             ),
         )
 
@@ -353,11 +407,13 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         ok = audit_status["database"] == "reachable"
         return _json({"status": "ok" if ok else "degraded", "audit": audit_status})
 
-    @app.get("/fhir/Questionnaire/dli-cp-mp-101")
+    questionnaire_read = [Depends(require_scopes(*(s.text for s in smart_scopes.QUESTIONNAIRE_READ.needed)))]
+
+    @app.get("/fhir/Questionnaire/dli-cp-mp-101", dependencies=questionnaire_read)
     async def questionnaire(request: Request) -> Response:
         return _json(questionnaires.questionnaire(base_url(request)), media_type="application/fhir+json")
 
-    @app.get("/fhir/Questionnaire")
+    @app.get("/fhir/Questionnaire", dependencies=questionnaire_read)
     async def questionnaire_search(request: Request, url: str | None = None) -> Response:
         return _json(questionnaires.search(base_url(request), url), media_type="application/fhir+json")
 
@@ -368,18 +424,25 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         audit: dict[str, Any] = {"endpoint": endpoint, "service": "pas"}
 
         async def run() -> Response:
-            audit["client_iss"] = await authenticate(
-                request, [f"/fhir/Claim/${endpoint.removeprefix('pas-')}"]
+            submitting = endpoint == "pas-submit"
+            principal = await authorize(
+                request, smart_scopes.CLAIM_SUBMIT if submitting else smart_scopes.CLAIM_INQUIRE
             )
+            submitter = None if principal is None else token_endpoint_client(principal.client_id)
+            audit["client_iss"] = None if principal is None else principal.client_id
             body = await body_of(request, deadline)
-            if endpoint == "pas-submit":
+            if submitting:
                 result = await claims.submit(
-                    body, now=clock(), questionnaire_url=canonical(base_url(request)), deadline=deadline
+                    body,
+                    now=clock(),
+                    questionnaire_url=canonical(base_url(request)),
+                    deadline=deadline,
+                    submitter=submitter,
                 )
                 audit["patient_id"] = result.patient_id
                 audit["orders"] = result.orders
                 return _json(result.body, media_type="application/fhir+json")
-            found, audit["patient_id"] = await claims.inquire(body, now=clock())
+            found, audit["patient_id"] = await claims.inquire(body, now=clock(), caller=submitter)
             return _json(found, media_type="application/fhir+json")
 
         response = await guarded(run)
@@ -393,6 +456,62 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
 
     app.add_route("/fhir/Claim/$submit", pas_submit, methods=["POST"])
     app.add_route("/fhir/Claim/$inquire", pas_inquire, methods=["POST"])
+
+    # ------------------------------------------------------------------ SMART (cds/smart/)
+    def token_endpoint_client(client_id: str) -> Submitter:
+        """The calling client and the organizations it is registered for (none if it has been
+        unregistered since its token was issued: it then sees nothing)."""
+        registered = token_endpoint.client(client_id) if token_endpoint is not None else None
+        return Submitter(client_id, registered.organizations if registered is not None else ())
+
+    @app.get("/fhir" + SMART_CONFIGURATION_PATH)
+    async def smart_configuration_document(request: Request) -> Response:
+        return _json(smart_configuration(fhir_base(request), auth_required=auth_required))
+
+    @app.post("/fhir" + TOKEN_PATH)
+    async def token(request: Request) -> Response:
+        started = time.perf_counter()
+        # The response holds the access token: never stored in the audit row.
+        audit: dict[str, Any] = {"endpoint": "smart-token", "service": "smart", "secret_response": True}
+
+        async def run() -> Response:
+            if token_endpoint is None:
+                raise OAuthError(
+                    "invalid_request", "authentication is off on this server: FHIR calls need no token"
+                )
+            declared = request.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+                raise OAuthError("invalid_request", f"the token request exceeds {MAX_FORM_BYTES} bytes")
+            body = bytearray()
+            try:
+                async with asyncio.timeout(limits.time_budget_seconds):
+                    async for chunk in request.stream():
+                        body += chunk
+                        if len(body) > MAX_FORM_BYTES:
+                            raise OAuthError(
+                                "invalid_request", f"the token request exceeds {MAX_FORM_BYTES} bytes"
+                            )
+            except TimeoutError:
+                raise OAuthError("invalid_request", "the token request did not arrive in time") from None
+            form = read_form(bytes(body), request.headers.get("content-type"))
+            granted = await token_endpoint.exchange(
+                form, fhir_base(request) + TOKEN_PATH, fhir_base(request), clock().timestamp()
+            )
+            audit["client_iss"] = granted.client_id
+            return _no_store(_json(granted.body()))
+
+        try:
+            response = await run()
+        except OAuthError as exc:
+            log.info("token request refused: %s", exc.error)
+            status = 401 if exc.error == "invalid_client" else 400
+            response = _no_store(_json(exc.body(), status))
+        except Exception:
+            log.exception("internal error in the token endpoint")
+            response = _no_store(
+                _json({"error": "server_error", "error_description": "the token could not be issued"}, 500)
+            )
+        return await _audit(database, audit, response, started)
 
     app.state.prefetch = PREFETCH
     return app
@@ -428,11 +547,30 @@ def _base_url(scheme: str, host: bytes | None, server: tuple[Any, ...] | None, r
     return str(URL(scope=scope)).rstrip("/")
 
 
+def _no_store(response: Response) -> Response:
+    response.headers.update(NO_STORE)
+    return response
+
+
+def _unauthenticated(exc: Unauthenticated) -> Response:
+    response = outcome(401, "login", "this FHIR operation needs a valid SMART Backend Services access token")
+    response.headers["WWW-Authenticate"] = exc.www_authenticate
+    return response
+
+
+def _forbidden(exc: InsufficientScope) -> Response:
+    response = outcome(403, "forbidden", str(exc))
+    response.headers["WWW-Authenticate"] = exc.www_authenticate
+    return response
+
+
 async def _audit(database: Database, audit: dict[str, Any], response: Response, started: float) -> Response:
     """Store the call's audit row durably, then give back the response to send: ``response``,
     or a 503 OperationOutcome when the row could not be stored (no answer without its record).
     Every route ends with ``return await _audit(database, audit, response, started)``."""
     body = bytes(response.body) if getattr(response, "body", None) else b""
+    if audit.get("secret_response"):
+        body = b""
     orders = audit.get("orders")
     try:
         await database.audit_log.record(

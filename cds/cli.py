@@ -5,6 +5,7 @@ dli-cds serve [--host 127.0.0.1] [--port 8080] [--workers 1] [--certfile F --key
 dli-cds evaluate REQUEST.json [--now ISO-DATETIME] [--base-url URL]
 dli-cds audit [--patient ID] [--hook-instance ID] [--limit N] [--purge]
 dli-cds pas submit BUNDLE.json [--now ISO-DATETIME] [--base-url URL]
+dli-cds clients add CLIENT_ID (--jwks-url URL | --jwks-file F) --scope S [--npi NPI] | list
 dli-cds cql check|run ...
 ```
 ``evaluate`` prints the response and a criterion-by-criterion trace (status, reason, the free
@@ -27,6 +28,7 @@ from typing import Any
 
 from cds.cql import cli as cql_cli
 from cds.pas import cli as pas_cli
+from cds.smart import cli as clients_cli
 
 EXIT_BY_OUTCOME = {"not-medically-necessary": 10, "documentation-needed": 11, "indeterminate": 12}
 
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--limit", type=int, default=20)
     audit.add_argument("--purge", action="store_true", help="delete entries older than the retention setting")
     pas_cli.register(commands)
+    clients_cli.register(commands)
     cql_cli.register(commands)
     return parser
 
@@ -64,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args)
     if args.command == "pas":
         return pas_cli.run(args)
+    if args.command == "clients":
+        return clients_cli.run(args)
     return cql_cli.run(args)
 
 
@@ -73,9 +78,23 @@ def _serve(args: argparse.Namespace) -> int:
     from cds.settings import get_settings
 
     settings = get_settings()
+    if settings.auth_mode == "required":
+        # Refuse a bad client registry or signing key here, with a message, not in each worker.
+        from cds.smart.access_token import SigningKeyError, load_signing_key
+        from cds.smart.clients import ClientConfigurationError, load_registry
+
+        try:
+            load_registry(settings.smart_clients_file, settings.smart_clients)
+            load_signing_key(settings.smart_signing_key, settings.smart_signing_key_file)
+        except (ClientConfigurationError, SigningKeyError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if settings.auth_mode != "required":
         print(
-            "WARNING: client authentication is OFF (DLI_CDS_AUTH_MODE=required turns it on)", file=sys.stderr
+            "WARNING: client authentication is OFF (DLI_CDS_AUTH_MODE=required turns it on): the CDS "
+            "hooks and the FHIR routes (DTR, PAS $submit/$inquire) are open to anyone, and every caller "
+            "sees every prior authorization",
+            file=sys.stderr,
         )
     uvicorn.run(
         "cds.asgi:app",

@@ -14,6 +14,7 @@ from typing import Any
 
 from cds.discovery import DISPATCH_SERVICE_ID, HOOK, PREFETCH, SELECT_SERVICE_ID, SERVICE_ID, SERVICES
 from cds.hooks import FHIR_SERVER_PATTERN, ORDER_REFERENCE_PATTERN, ORDER_TYPES, USER_PATTERN
+from cds.smart.scopes import SUPPORTED_SCOPES
 
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
 JSON = "application/json"
@@ -383,11 +384,35 @@ def document(*, version: str, auth_required: bool) -> dict[str, Any]:
             }
         },
     }
-    paths.update(_pas_paths(security, unauthorized))
-    components: dict[str, Any] = {"schemas": {**SCHEMAS, **PAS_SCHEMAS}}
+    # The FHIR routes: SMART Backend Services access tokens (cds/smart/), 401/403 with an outcome.
+    fhir_security: list[dict[str, list[str]]] = [{"smartBackendServices": []}] if auth_required else []
+    fhir_unauthorized = (
+        {
+            "401": _outcome("No valid access token (WWW-Authenticate: Bearer)"),
+            "403": _outcome("The access token lacks the operation's scope"),
+        }
+        if auth_required
+        else {}
+    )
+    for path in ("/fhir/Questionnaire/dli-cp-mp-101", "/fhir/Questionnaire"):
+        paths[path]["get"]["responses"].update(fhir_unauthorized)
+        paths[path]["get"]["security"] = fhir_security
+    paths.update(_pas_paths(fhir_security, fhir_unauthorized))
+    paths.update(_smart_paths())
+    components: dict[str, Any] = {"schemas": {**SCHEMAS, **PAS_SCHEMAS, **SMART_SCHEMAS}}
     if auth_required:
         components["securitySchemes"] = {
-            "cdsHooksJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            "cdsHooksJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            "smartBackendServices": {
+                "type": "oauth2",
+                "description": "SMART Backend Services: client_credentials with a private_key_jwt assertion",
+                "flows": {
+                    "clientCredentials": {
+                        "tokenUrl": "/fhir/auth/token",
+                        "scopes": {scope: "SMART system scope" for scope in SUPPORTED_SCOPES},
+                    }
+                },
+            },
         }
     return {
         "openapi": "3.1.0",
@@ -507,6 +532,93 @@ def _pas_paths(security: list[dict[str, list[str]]], unauthorized: dict[str, Any
                     **errors,
                 },
                 "security": security,
+            }
+        },
+    }
+
+
+# ---------------------------------------------------------------------- SMART (cds/smart/)
+SMART_SCHEMAS: dict[str, Any] = {
+    "OAuthError": {
+        "type": "object",
+        "required": ["error", "error_description"],
+        "properties": {
+            "error": {
+                "enum": [
+                    "invalid_request",
+                    "invalid_client",
+                    "invalid_scope",
+                    "unsupported_grant_type",
+                    "server_error",
+                ]
+            },
+            "error_description": {"type": "string"},
+        },
+    },
+    "TokenResponse": {
+        "type": "object",
+        "required": ["access_token", "token_type", "expires_in", "scope"],
+        "properties": {
+            "access_token": {"type": "string"},
+            "token_type": {"const": "bearer"},
+            "expires_in": {"type": "integer"},
+            "scope": {"type": "string"},
+        },
+    },
+    "SmartConfiguration": {
+        "type": "object",
+        "required": ["token_endpoint", "grant_types_supported", "token_endpoint_auth_methods_supported"],
+        "properties": {"token_endpoint": {"type": "string"}},
+    },
+}
+
+
+def _smart_paths() -> dict[str, Any]:
+    oauth_error = {"content": {JSON: {"schema": _ref("OAuthError")}}}
+    return {
+        "/fhir/.well-known/smart-configuration": {
+            "get": {
+                "operationId": "smartConfiguration",
+                "summary": "SMART configuration: the token endpoint and what it accepts (always open)",
+                "responses": {
+                    "200": {
+                        "description": "The SMART configuration",
+                        "content": {JSON: {"schema": _ref("SmartConfiguration")}},
+                    }
+                },
+            }
+        },
+        "/fhir/auth/token": {
+            "post": {
+                "operationId": "smartToken",
+                "summary": "SMART Backend Services token endpoint (client_credentials, private_key_jwt)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["grant_type", "client_assertion_type", "client_assertion", "scope"],
+                                "properties": {
+                                    "grant_type": {"const": "client_credentials"},
+                                    "client_assertion_type": {
+                                        "const": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                                    },
+                                    "client_assertion": {"type": "string"},
+                                    "scope": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "An access token (5 minutes)",
+                        "content": {JSON: {"schema": _ref("TokenResponse")}},
+                    },
+                    "400": {"description": "invalid_request, unsupported_grant_type, invalid_scope", **oauth_error},
+                    "401": {"description": "invalid_client: the client assertion is refused", **oauth_error},
+                },
             }
         },
     }

@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     # Trusted issuers as JSON: {"https://ehr.example.org": {"jku": ["https://.../jwks.json"],
     # "jwks": {...} | null, "jwks_url": "..." | null, "tenants": []}}
     auth_issuers: dict[str, dict[str, object]] = Field(default_factory=dict)
+    # SMART Backend Services (the FHIR routes: DTR, PAS), on when auth_mode is "required".
+    # Registered clients: a JSON file {"clients": [...]} (missing: none) and/or this list.
+    smart_clients_file: Path | None = ROOT / "var" / "smart-clients.json"
+    smart_clients: list[dict[str, object]] = Field(default_factory=list)
+    # The access tokens' signing key (EC P-384 PEM). Empty: the key file, generated at the first
+    # start. Several hosts: give each the same key (this setting or the same file).
+    smart_signing_key: str = ""
+    smart_signing_key_file: Path = ROOT / "var" / "smart-signing-key.pem"
     log_level: str = "info"
     # The policy workbench (/workbench): None means on in the quick start (auth off), off when
     # authentication is required; true/false force it.

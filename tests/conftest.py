@@ -47,6 +47,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "public_base_url": "http://127.0.0.1:8080",
+        # SMART Backend Services (on with auth_mode="required"): nothing read from or written to var/
+        "smart_clients_file": None,
+        "smart_signing_key_file": tmp_path / "smart-signing-key.pem",
     }
     values.update(overrides)
     return Settings(**values)

@@ -31,7 +31,9 @@ from cds.pas import inquiry as inquiries
 from cds.pas.claim import PasClaim, read_inquiry, read_submission, serviced_range
 from cds.pas.claim_response import ItemReview, response_bundle
 from cds.pas.review_action import OUT_OF_SCOPE, review_action
-from cds.pas.store import ClaimStore, StoredClaim
+from cds.pas.store import ClaimStore, StoredClaim, Submitter, visible_to
+
+__all__ = ["ClaimConflict", "ClaimService", "SubmitResult", "Submitter"]
 
 
 class ClaimConflict(ServiceError):
@@ -54,14 +56,23 @@ class ClaimService:
         self.store = store
 
     async def submit(
-        self, body: Any, *, now: dt.datetime, questionnaire_url: str, deadline: Deadline
+        self,
+        body: Any,
+        *,
+        now: dt.datetime,
+        questionnaire_url: str,
+        deadline: Deadline,
+        submitter: Submitter | None = None,
     ) -> SubmitResult:
+        """``submitter``: the authenticated client (None with authentication off), recorded
+        with the submission; a stored submission is answered again only to a client that may
+        see it (else the identifier is a conflict, as for different content)."""
         claim = read_submission(body)
         digest = _digest(claim)
         if self.store is not None:
             stored = await asyncio.to_thread(self.store.get, claim.key)
             if stored is not None:
-                return _replay(claim, stored, digest)
+                return _replay(claim, stored, digest, submitter)
         reviews = await self._review(claim, now, questionnaire_url, deadline)
         response_id = uuid5_text(f"pas-response|{claim.key}|{digest}")
         response = response_bundle(
@@ -69,10 +80,10 @@ class ClaimService:
         )
         audit = [_audit_entry(r) for r in reviews]
         if self.store is not None:
-            record = _record(claim, digest, now, reviews, response)
+            record = _record(claim, digest, now, reviews, response, submitter)
             kept = await asyncio.to_thread(self.store.put, record, claim.bundle.bundle)
             if kept is not record:  # a concurrent submission with this identifier won
-                return _replay(claim, kept, digest)
+                return _replay(claim, kept, digest, submitter)
         return SubmitResult(response, claim.patient_id, audit)
 
     async def _review(
@@ -105,17 +116,25 @@ class ClaimService:
             for item_index, item in enumerate(claim.items)
         ]
 
-    async def inquire(self, body: Any, *, now: dt.datetime) -> tuple[dict[str, Any], str]:
-        """The Parameters of matching inquiry response Bundles, and the patient asked about."""
+    async def inquire(
+        self, body: Any, *, now: dt.datetime, caller: Submitter | None = None
+    ) -> tuple[dict[str, Any], str]:
+        """The Parameters of matching inquiry response Bundles, and the patient asked about.
+        With a ``caller`` (authentication on), only submissions made for one of its
+        organizations match: another client's finds nothing, as if there were none."""
         inquiry = read_inquiry(body)
         member, _npis = inquiries.search_keys(inquiry)
-        found = await asyncio.to_thread(self._matching, inquiry, member)
+        found = await asyncio.to_thread(self._matching, inquiry, member, caller)
         return inquiries.inquiry_result(inquiry, found, now), inquiry.patient_id
 
-    def _matching(self, inquiry: PasClaim, member: str) -> list[StoredClaim]:
+    def _matching(self, inquiry: PasClaim, member: str, caller: Submitter | None) -> list[StoredClaim]:
         if self.store is None:
             return []
-        keys = [c.claim_key for c in self.store.by_member(member) if inquiries.matches(inquiry, c)]
+        keys = [
+            c.claim_key
+            for c in self.store.by_member(member)
+            if visible_to(c.organizations, caller) and inquiries.matches(inquiry, c)
+        ]
         return [s for s in (self.store.get(k) for k in keys) if s is not None]
 
 
@@ -156,8 +175,8 @@ def _digest(claim: PasClaim) -> str:
     return hashlib.sha256(orjson.dumps(entries, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def _replay(claim: PasClaim, stored: StoredClaim, digest: str) -> SubmitResult:
-    if stored.bundle_hash != digest:
+def _replay(claim: PasClaim, stored: StoredClaim, digest: str, submitter: Submitter | None) -> SubmitResult:
+    if stored.bundle_hash != digest or not visible_to(stored.organizations, submitter):
         raise ClaimConflict(
             f"Claim identifier {claim.key!r} was already submitted with different content; "
             "a new request needs a new identifier",
@@ -180,7 +199,12 @@ def _audit_entry(review: ItemReview) -> dict[str, Any]:
 
 
 def _record(
-    claim: PasClaim, digest: str, now: dt.datetime, reviews: list[ItemReview], response: dict[str, Any]
+    claim: PasClaim,
+    digest: str,
+    now: dt.datetime,
+    reviews: list[ItemReview],
+    response: dict[str, Any],
+    submitter: Submitter | None,
 ) -> StoredClaim:
     created = claim.created or now.date()
     event = claim.patient_event
@@ -208,4 +232,6 @@ def _record(
         items=tuple(items),
         pre_auth_ref=response["entry"][0]["resource"].get("preAuthRef"),
         response_text=orjson.dumps(response).decode(),
+        client_id=submitter.client_id if submitter is not None else None,
+        organizations=submitter.organizations if submitter is not None else None,
     )

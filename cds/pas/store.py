@@ -34,7 +34,28 @@ pas_claim = Table(
     Column("pre_auth_ref", String(100), index=True),
     Column("request", Text, nullable=False),
     Column("response", Text, nullable=False),
+    # Who submitted it (SMART Backend Services): the client and the provider organizations (NPIs,
+    # JSON list) it was registered for. NULL: submitted with authentication off.
+    Column("client_id", String(200)),
+    Column("organizations", Text),
 )
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """The authenticated client calling ``$submit``/``$inquire`` and its organizations' NPIs."""
+
+    client_id: str
+    organizations: tuple[str, ...]
+
+
+def visible_to(organizations: tuple[str, ...] | None, caller: Submitter | None) -> bool:
+    """Whether a stored submission may be shown to ``caller``: anyone when authentication is
+    off (no caller); otherwise only a client registered for one of the organizations it was
+    submitted for (a submission made with authentication off is shown to no client)."""
+    if caller is None:
+        return True
+    return organizations is not None and bool(set(organizations) & set(caller.organizations))
 
 
 @dataclass(frozen=True)
@@ -48,6 +69,8 @@ class StoredClaim:
     items: tuple[dict[str, Any], ...]
     pre_auth_ref: str | None
     response_text: str  # the response Bundle's JSON, parsed only when it is answered
+    client_id: str | None = None
+    organizations: tuple[str, ...] | None = None
 
     @property
     def response(self) -> dict[str, Any]:
@@ -63,6 +86,7 @@ class ClaimIndex:
     provider_npis: tuple[str, ...]
     items: tuple[dict[str, Any], ...]
     pre_auth_ref: str | None
+    organizations: tuple[str, ...] | None = None
 
 
 class ClaimStore:
@@ -89,6 +113,8 @@ class ClaimStore:
             "pre_auth_ref": stored.pre_auth_ref,
             "request": json.dumps(request),
             "response": stored.response_text,
+            "client_id": stored.client_id,
+            "organizations": _organizations_text(stored.organizations),
         }
         try:
             with self.engine.begin() as conn:
@@ -102,7 +128,8 @@ class ClaimStore:
 
     def by_member(self, member_id: str) -> list[ClaimIndex]:
         """What to match of every stored submission for a member id, oldest first."""
-        columns = [pas_claim.c[name] for name in ("claim_key", "provider_npis", "items", "pre_auth_ref")]
+        names = ("claim_key", "provider_npis", "items", "pre_auth_ref", "organizations")
+        columns = [pas_claim.c[name] for name in names]
         query = select(*columns).where(pas_claim.c.member_id == member_id).order_by(pas_claim.c.id)
         with self.engine.connect() as conn:
             return [
@@ -111,6 +138,7 @@ class ClaimStore:
                     provider_npis=tuple(json.loads(r["provider_npis"])),
                     items=tuple(json.loads(r["items"])),  # ("items" is also a method of c and Row)
                     pre_auth_ref=r["pre_auth_ref"],
+                    organizations=_organizations(r["organizations"]),
                 )
                 for r in (row._mapping for row in conn.execute(query))
             ]
@@ -130,4 +158,14 @@ def _stored(row: Any) -> StoredClaim:
         items=tuple(json.loads(row["items"])),
         pre_auth_ref=row["pre_auth_ref"],
         response_text=row["response"],
+        client_id=row["client_id"],
+        organizations=_organizations(row["organizations"]),
     )
+
+
+def _organizations(value: str | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(json.loads(value))
+
+
+def _organizations_text(value: tuple[str, ...] | None) -> str | None:
+    return None if value is None else json.dumps(list(value))

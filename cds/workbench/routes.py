@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -63,7 +63,10 @@ def workbench_routes(
     questionnaire_url: Callable[[Request], str],
     cql_dir: Path,
     clock: Callable[[], dt.datetime],
+    activity_dependencies: Sequence[Any] = (),
 ) -> APIRouter:
+    """``activity_dependencies``: what guards the activity (audit) view, e.g. the SMART scope
+    check when authentication is on."""
     router = APIRouter(include_in_schema=False)  # mounted at /workbench
     examples = _examples(examples_dir)
     policy = PolicyView.load(cql_dir)
@@ -199,14 +202,14 @@ def workbench_routes(
     async def policy_page() -> HTMLResponse:
         return HTMLResponse(policy_html)
 
-    @router.get("/activity", response_class=HTMLResponse)
+    @router.get("/activity", response_class=HTMLResponse, dependencies=list(activity_dependencies))
     async def activity(request: Request) -> HTMLResponse:
         filters = act.Filters.parse(dict(request.query_params))
         found = act.rows(database, filters)
         body = act.filters_form(filters) + act.charts(found) + "<h2>Calls</h2>" + act.calls_table(found)
         return HTMLResponse(page("Activity", body, current="/workbench/activity"))
 
-    @router.get("/activity/call", response_class=HTMLResponse)
+    @router.get("/activity/call", response_class=HTMLResponse, dependencies=list(activity_dependencies))
     async def call(request: Request) -> HTMLResponse:
         try:
             call_id = int(request.query_params.get("id", ""))

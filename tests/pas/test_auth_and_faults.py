@@ -1,4 +1,5 @@
-"""The PAS routes behind client authentication (the audience is the operation's URL), and the
+"""The PAS routes behind SMART Backend Services (an access token with the operation's Claim
+scope; tests/smart covers the rules), and the
 decision core's fault path through PAS: time that runs out pends the item (A4) with the reason,
 never a 5xx."""
 
@@ -22,9 +23,10 @@ from cds.pas.claim_response import COMMUNICATION_PROFILE
 from cds.pas.review_action import action_code
 from cds.pas.service import ClaimService
 from cds.settings import Settings
-from tests.service.test_auth_required import BASE, ISS, JWK, _token
+from tests.service.test_auth_required import BASE, _token
+from tests.smart.kit import access_token, bearer, secured_settings
 
-from ..conftest import NOW, Client, make_settings
+from ..conftest import NOW, Client
 from .bundles import pas_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,20 +35,18 @@ BUNDLE = json.loads((ROOT / "fhir-examples/pas/01-approved-relapse-prevention/bu
 
 @pytest.fixture
 def secured(tmp_path: Path) -> Iterator[Client]:
-    settings = make_settings(tmp_path, auth_mode="required", auth_issuers={ISS: {"jwks": {"keys": [JWK]}}})
-    app = create_app(settings, clock=lambda: NOW)
+    app = create_app(secured_settings(tmp_path), clock=lambda: NOW)
     yield Client(app)
     app.state.database.close()
 
 
 @pytest.mark.parametrize("operation", ["$submit", "$inquire"])
-def test_pas_needs_a_token_for_its_own_url(secured: Client, operation: str) -> None:
+def test_pas_needs_an_access_token(secured: Client, operation: str) -> None:
     path = f"/fhir/Claim/{operation}"
     assert secured.post(path, json=BUNDLE).status_code == 401
-    wrong = {"Authorization": f"Bearer {_token(f'{BASE}/cds-services/dli-order-sign')}"}
-    assert secured.post(path, json=BUNDLE, headers=wrong).status_code == 401
-    right = {"Authorization": f"Bearer {_token(f'{BASE}{path}')}"}
-    assert secured.post(path, json=BUNDLE, headers=right).status_code == 200
+    hook_jwt = {"Authorization": f"Bearer {_token(f'{BASE}{path}')}"}  # a CDS Hooks JWT is not one
+    assert secured.post(path, json=BUNDLE, headers=hook_jwt).status_code == 401
+    assert secured.post(path, json=BUNDLE, headers=bearer(access_token(secured))).status_code == 200
 
 
 def test_time_running_out_pends_the_item() -> None:
