@@ -10,6 +10,10 @@ result["Outcome"]; result.values
 ``load_library`` raises :class:`~cds.cql.errors.CqlLoadError` listing every problem (syntax,
 resolution, types, unsupported constructs, unknown value sets). ``include`` resolves to the
 native FHIRHelpers 4.0.1 or to ``<Name>.cql`` / ``<Name>-<version>.cql`` in ``library_dirs``.
+After compiling, the static type resolver (:mod:`cds.cql.types`, run by the ELM translator)
+checks the library: a type error (``1 + 'a'``) is a load error with its position; a library
+with constructs the resolver does not cover yet is not checked (see
+docs/engine-architecture.md). ``library_elm`` gives the library as ELM JSON.
 """
 
 from __future__ import annotations
@@ -104,12 +108,56 @@ def load_library(
     text, name = _read_source(source)
     resolver = LibraryResolver(library_dirs, terminology)
     try:
-        compiled = _compile(_parse(text, name), resolver)
+        library_ast = _parse(text, name)
+        compiled = _compile(library_ast, resolver)
+        _type_check(library_ast, library_dirs, text)
     except CqlLoadError:
         raise
     except CqlError as exc:
         raise CqlLoadError([exc]) from exc
     return Library(compiled, terminology)
+
+
+#: Texts of libraries that type-checked, whose includes are all native (so the answer depends
+#: on the text alone): loading one again does not check it again.
+_CHECKED: dict[str, None] = {}
+
+
+def _type_check(library_ast: Any, library_dirs: Sequence[Path], text: str) -> None:
+    """Type every definition; CqlTypeError propagates, CannotType (not covered) is skipped."""
+    from cds.cql.elm.library import LibraryTranslator, NativeHelpers
+    from cds.cql.types.errors import CannotType
+
+    if text in _CHECKED:
+        return
+    try:
+        # List promotion on: the engine has always accepted libraries written with it.
+        translator = LibraryTranslator(library_ast, library_dirs, list_promotion=True)
+        translator.check()
+    except CannotType:
+        return
+    if all(isinstance(i, NativeHelpers) for i in translator.includes.values()):
+        if len(_CHECKED) >= 64:
+            _CHECKED.pop(next(iter(_CHECKED)))
+        _CHECKED[text] = None
+
+
+def library_elm(
+    source: str | Path, *, library_dirs: Sequence[Path] = (), list_promotion: bool = False
+) -> dict[str, Any]:
+    """The library (CQL text or a ``.cql`` path) as ELM JSON (``{"library": ...}``, no
+    annotations). Raises CqlLoadError: syntax errors, type errors, and constructs the type
+    resolver does not cover (``cannot type X``), each with its position — never a guess.
+    ``list_promotion`` is the reference translator's option of that name (off by default)."""
+    from cds.cql.elm.library import library_to_elm
+
+    text, name = _read_source(source)
+    try:
+        return library_to_elm(_parse(text, name), library_dirs, list_promotion=list_promotion)
+    except CqlLoadError:
+        raise
+    except CqlError as exc:
+        raise CqlLoadError([exc]) from exc
 
 
 class EvaluationResult:

@@ -4,10 +4,12 @@
 dli-cds cql check LIB.cql [LIB.cql ...] [--libraries DIR] [--valuesets DIR]
 dli-cds cql run LIB.cql --data BUNDLE.json [--valuesets DIR] [--libraries DIR]
                 [--param NAME=CQL-LITERAL ...] [--now ISO-DATETIME]
+dli-cds cql elm LIB.cql [--libraries DIR] [--out FILE] [--list-promotion]
 ```
 
 ``check`` prints every problem with its position and exits 0 only when every library loads.
-``run`` prints one JSON object: each public expression define → its value (see
+``elm`` writes the library as ELM JSON (to ``--out`` or standard output); a construct the type
+resolver does not cover is an error (``cannot type X``), never guessed. ``run`` prints one JSON object: each public expression define → its value (see
 :mod:`cds.cql.result_json`). The data's only Patient is the context. The top-level ``dli-cds``
 command mounts this with :func:`register` and dispatches to :func:`run`.
 """
@@ -45,6 +47,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     runp.add_argument("--libraries", dest="library_dirs", action="append", type=Path, default=[])
     runp.add_argument("--param", action="append", default=[], metavar="NAME=CQL-LITERAL")
     runp.add_argument("--now", default=None, metavar="ISO-DATETIME")
+    elm = commands.add_parser("elm", help="translate a library to ELM JSON")
+    elm.add_argument("library", type=Path, metavar="LIB.cql")
+    elm.add_argument("--libraries", dest="library_dirs", action="append", type=Path, default=[])
+    elm.add_argument("--out", type=Path, default=None, metavar="FILE")
+    elm.add_argument(
+        "--list-promotion", action="store_true", help="allow a single value where a list is expected"
+    )
     cql.set_defaults(handler=run)
     parser: argparse.ArgumentParser = cql
     return parser
@@ -54,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     """Execute a parsed ``cql`` command; returns the process exit code."""
     if args.cql_command == "check":
         return _check(args)
+    if args.cql_command == "elm":
+        return _elm(args)
     return _run(args)
 
 
@@ -92,6 +103,27 @@ def _check(args: argparse.Namespace) -> int:
         else:
             print(f"ok: {path}")
     return status
+
+
+def _elm(args: argparse.Namespace) -> int:
+    from cds.cql.api import library_elm
+
+    try:
+        elm = library_elm(
+            Path(args.library), library_dirs=args.library_dirs, list_promotion=args.list_promotion
+        )
+        text = json.dumps(elm, indent=1)
+        if args.out is None:
+            print(text)
+        else:
+            Path(args.out).write_text(text + "\n", encoding="utf-8")
+    except CqlError as exc:
+        _print_error(exc)
+        return EXIT_CQL_ERROR
+    except OSError as exc:
+        print(f"error: {exc.filename or args.library}: {exc.strerror}", file=sys.stderr)
+        return EXIT_CQL_ERROR
+    return EXIT_OK
 
 
 def _parse_now(text: str | None) -> dt.datetime:

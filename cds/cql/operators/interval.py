@@ -86,7 +86,9 @@ def point_in(point: Any, i: Interval, precision: str | None = None) -> bool | No
         return None
     lo, hi = start(i), end(i)
     after_low = (
-        True if (i.low is None and not i.low_closed) else (None if lo is None else ge_at(point, lo, precision))
+        True
+        if (i.low is None and not i.low_closed)
+        else (None if lo is None else ge_at(point, lo, precision))
     )
     before_high = (
         True

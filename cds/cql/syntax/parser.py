@@ -132,7 +132,9 @@ class _LibraryParser(ExpressionParser):
             self.c.expect_op(":")
             url = self.c.expect_string()
             version = self.c.expect_string() if self.c.accept_word("version") else None
-            lib.codesystems.append(declarations.CodeSystemDef(tok.line, tok.column, name, url, version, access))
+            lib.codesystems.append(
+                declarations.CodeSystemDef(tok.line, tok.column, name, url, version, access)
+            )
         elif word == "valueset":
             self.c.advance()
             name = self.c.expect_identifier()
@@ -146,7 +148,9 @@ class _LibraryParser(ExpressionParser):
                 while self.c.accept_op(","):
                     systems.append(self._qualified_name())
                 self.c.expect_op("}")
-            lib.valuesets.append(declarations.ValueSetDef(tok.line, tok.column, name, url, version, systems, access))
+            lib.valuesets.append(
+                declarations.ValueSetDef(tok.line, tok.column, name, url, version, systems, access)
+            )
         elif word == "code" and not self.c.peek().is_op("("):
             self.c.advance()
             name = self.c.expect_identifier()
@@ -174,7 +178,9 @@ class _LibraryParser(ExpressionParser):
             if not self.c.at_word("default") and self.c.tok.kind != "eof" and not self._at_top_level():
                 type_spec = self.type_specifier()
             default = self.expression() if self.c.accept_word("default") else None
-            lib.parameters.append(declarations.ParameterDef(tok.line, tok.column, name, type_spec, default, access))
+            lib.parameters.append(
+                declarations.ParameterDef(tok.line, tok.column, name, type_spec, default, access)
+            )
         elif word == "define":
             self.c.advance()
             self._define(lib, access, tok)
@@ -236,6 +242,8 @@ class _LibraryParser(ExpressionParser):
         name = self.c.expect_identifier("a definition name")
         self.c.expect_op(":")
         expr = self.expression()
-        lib.expressions.append(declarations.ExpressionDef(start.line, start.column, name, expr, self.context, access))
+        lib.expressions.append(
+            declarations.ExpressionDef(start.line, start.column, name, expr, self.context, access)
+        )
         if self.c.tok.kind != "eof" and not self._at_top_level():
             raise self.c.fail(f"unexpected {self.c.describe(self.c.tok)} after the definition of {name!r}")
