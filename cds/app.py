@@ -126,7 +126,13 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     fhir = FhirClient(
         settings.fhir_timeout_seconds, settings.fhir_max_pages, max_resources=settings.max_resources
     )
-    config = ServiceConfig(settings.plan_name, settings.policy_url, settings.time_budget_seconds)
+    config = ServiceConfig(
+        settings.plan_name,
+        settings.policy_url,
+        settings.time_budget_seconds,
+        questionnaire_version=questionnaires.version,
+        dtr_app_url=settings.dtr_app_url,
+    )
     service = OrderSignService(engine, fhir, config)
     # One decision core behind every door.
     dispatch_service = OrderDispatchService(service.core, fhir, config)
@@ -463,7 +469,11 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
             body = await body_of(request, deadline)
             if endpoint == "pas-submit":
                 result = await claims.submit(
-                    body, now=clock(), questionnaire_url=canonical(base_url(request)), deadline=deadline
+                    body,
+                    now=clock(),
+                    questionnaire_url=canonical(base_url(request)),
+                    deadline=deadline,
+                    questionnaire_version=questionnaires.version,
                 )
                 audit["patient_id"] = result.patient_id
                 audit["orders"] = result.orders

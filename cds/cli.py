@@ -95,7 +95,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from cds.hooks import parse_order_sign
     from cds.json_rules import cds_response
     from cds.order_sign import OrderSignService, ServiceConfig
-    from cds.questionnaire import canonical
+    from cds.questionnaire import QuestionnaireStore, canonical
     from cds.settings import get_settings
 
     settings = get_settings()
@@ -104,7 +104,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     service = OrderSignService(
         engine,
         FhirClient(settings.fhir_timeout_seconds, settings.fhir_max_pages),
-        ServiceConfig(settings.plan_name, settings.policy_url, settings.time_budget_seconds),
+        ServiceConfig(
+            settings.plan_name,
+            settings.policy_url,
+            settings.time_budget_seconds,
+            questionnaire_version=QuestionnaireStore(settings.cql_dir).version,
+            dtr_app_url=settings.dtr_app_url,
+        ),
     )
     try:
         request = parse_order_sign(json.loads(args.request.read_text()), "order-sign")

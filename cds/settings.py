@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # "jwks": {...} | null, "jwks_url": "..." | null, "tenants": []}}
     auth_issuers: dict[str, dict[str, object]] = Field(default_factory=dict)
     log_level: str = "info"
+    # The DTR SMART app a documentation-needed card launches (CRD "launch SMART application"
+    # link with appContext); empty: the card only says what to complete.
+    dtr_app_url: str = ""
     # The policy workbench (/workbench): None means on in the quick start (auth off), off when
     # authentication is required; true/false force it.
     workbench: bool | None = None

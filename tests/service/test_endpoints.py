@@ -145,7 +145,7 @@ def test_questionnaire_resolves_at_its_canonical(client: Client) -> None:
     assert client.get("/fhir/Questionnaire", params={"url": "http://other/Q"}).json()["total"] == 0
     dn = client.post(URL, json=_request("12-acute-gvhd-no-grade")).json()
     ext = dn["systemActions"][0]["resource"]["extension"][-1]["extension"]
-    assert {"url": "questionnaire", "valueCanonical": q["url"]} in ext
+    assert {"url": "questionnaire", "valueCanonical": f"{q['url']}|{q['version']}"} in ext
 
 
 def _assert_no_empty(value: Any, path: str = "") -> None:
