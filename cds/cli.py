@@ -5,6 +5,7 @@ dli-cds serve [--host 127.0.0.1] [--port 8080] [--workers 1] [--certfile F --key
 dli-cds evaluate REQUEST.json [--now ISO-DATETIME] [--base-url URL]
 dli-cds audit [--patient ID] [--hook-instance ID] [--limit N] [--purge]
 dli-cds pas submit BUNDLE.json [--now ISO-DATETIME] [--base-url URL]
+dli-cds dtr package --order F --coverage F | dtr prepopulate REQUEST.json
 dli-cds cql check|run ...
 ```
 ``evaluate`` prints the response and a criterion-by-criterion trace; its exit status is 0 for
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cds.cql import cli as cql_cli
+from cds.dtr import cli as dtr_cli
 from cds.pas import cli as pas_cli
 
 EXIT_BY_OUTCOME = {"not-medically-necessary": 10, "documentation-needed": 11, "indeterminate": 12}
@@ -48,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--limit", type=int, default=20)
     audit.add_argument("--purge", action="store_true", help="delete entries older than the retention setting")
     pas_cli.register(commands)
+    dtr_cli.register(commands)
     cql_cli.register(commands)
     return parser
 
@@ -62,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args)
     if args.command == "pas":
         return pas_cli.run(args)
+    if args.command == "dtr":
+        return dtr_cli.run(args)
     return cql_cli.run(args)
 
 
