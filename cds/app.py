@@ -45,6 +45,7 @@ from cds.errors import (
     InvalidRequest,
     RequestTooLarge,
     ServiceError,
+    StorageUnavailable,
     UnsupportedRequest,
 )
 from cds.evaluation import PolicyEngine
@@ -77,6 +78,7 @@ STATUS = {
     DataUnavailable: 412,
     RequestTooLarge: 413,
     ClaimConflict: 409,
+    StorageUnavailable: 503,
 }
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
 VERSION = "0.1.0"
@@ -144,7 +146,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         settings.max_resources,
         settings.time_budget_seconds,
     )
-    database = Database(settings.database_url)
+    database = Database.from_settings(settings)
     claims = ClaimService(service.core, ClaimStore(database.engine))  # PAS: the same decision core
     artifacts = ArtifactStore(settings.cql_dir)  # DTR libraries: ELM written once, at start-up
     published = clock()
@@ -295,8 +297,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
                 return _json(cds_response(result.body))
 
             response = await guarded(run)
-            _audit(database, audit, response, started)
-            return response
+            return await _audit(database, audit, response, started)
 
         return endpoint
 
@@ -344,17 +345,23 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
                 audit["client_iss"] = await authenticate(request, [f"{path}/feedback", path])
                 parsed = parse_feedback(await body_of(request, Deadline(limits.time_budget_seconds)))
                 items = [i.model_dump(exclude_none=True) for i in parsed.feedback]
-                database.record_feedback(service_id, items)
+                await asyncio.to_thread(database.record_feedback, service_id, items)
                 return Response(status_code=200)
 
             response = await guarded(run)
-            _audit(database, audit, response, started)
-            return response
+            return await _audit(database, audit, response, started)
 
         return feedback
 
     for service_id in SERVICES.values():
         app.add_route(f"/cds-services/{service_id}/feedback", feedback_endpoint(service_id), methods=["POST"])
+
+    @app.get("/health")
+    async def health() -> Response:
+        """Liveness, and how many audit rows this worker has not yet stored in the database."""
+        audit_status = database.audit_log.status()
+        ok = audit_status["database"] == "reachable"
+        return _json({"status": "ok" if ok else "degraded", "audit": audit_status})
 
     # ------------------------------------------------------------------ FHIR: DTR (cds/dtr/)
     # Every DTR route is declared here, in one place (Questionnaire, Library, ValueSet, metadata).
@@ -482,8 +489,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
             return _json(found, media_type="application/fhir+json")
 
         response = await guarded(run)
-        _audit(database, audit, response, started)
-        return response
+        return await _audit(database, audit, response, started)
 
     async def pas_submit(request: Request) -> Response:
         return await pas_operation(request, "pas-submit")
@@ -540,20 +546,32 @@ def _base_url(scheme: str, host: bytes | None, server: tuple[Any, ...] | None, r
     return str(URL(scope=scope)).rstrip("/")
 
 
-def _audit(database: Database, audit: dict[str, Any], response: Response, started: float) -> None:
+async def _audit(database: Database, audit: dict[str, Any], response: Response, started: float) -> Response:
+    """Store the call's audit row durably, then give back the response to send: ``response``,
+    or a 503 OperationOutcome when the row could not be stored (no answer without its record).
+    Every route ends with ``return await _audit(database, audit, response, started)``."""
     body = bytes(response.body) if getattr(response, "body", None) else b""
     orders = audit.get("orders")
-    database.audit(
-        {
-            "at": dt.datetime.now(dt.UTC),
-            "service": audit.get("service", SERVICE_ID),
-            "endpoint": audit["endpoint"],
-            "hook_instance": audit.get("hook_instance"),
-            "client_iss": audit.get("client_iss"),
-            "patient_id": audit.get("patient_id"),
-            "orders": orjson.dumps(orders).decode() if orders else None,
-            "status": response.status_code,
-            "latency_ms": (time.perf_counter() - started) * 1000,
-            "response": body.decode("utf-8", "replace") if body else None,
-        }
-    )
+    try:
+        await database.audit_log.record(
+            {
+                "at": dt.datetime.now(dt.UTC),
+                "service": audit.get("service", SERVICE_ID),
+                "endpoint": audit["endpoint"],
+                "hook_instance": audit.get("hook_instance"),
+                "client_iss": audit.get("client_iss"),
+                "patient_id": audit.get("patient_id"),
+                "orders": orjson.dumps(orders).decode() if orders else None,
+                "status": response.status_code,
+                "latency_ms": (time.perf_counter() - started) * 1000,
+                "response": body.decode("utf-8", "replace") if body else None,
+            }
+        )
+    except StorageUnavailable as exc:
+        unavailable = outcome(503, exc.code, exc.message, exc.where)
+        unavailable.headers["Retry-After"] = "5"
+        return unavailable
+    except Exception:  # a route's entry the table refuses (a bug): never the answer without it
+        log.exception("the audit row could not be handed over")
+        return outcome(500, "exception", "internal error: the call's audit record could not be stored")
+    return response

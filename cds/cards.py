@@ -3,7 +3,8 @@
 Summary (< 140 characters) naming the outcome; indicator ``info`` (criteria met) or ``warning``;
 ``source.label`` the plan's name, ``source.topic`` from the CDS Hooks card-type code system; a
 detail that names the order and lists every criterion as met / not met / unknown with the
-evidence that decided it (resource reference, value, date — rendered with FHIRPath); override
+evidence that decided it (resource reference, value, date — rendered with FHIRPath) and the free text the library read, quoted
+with its negation marked; override
 reasons with displays; a link to the policy. No I/O.
 """
 
@@ -227,7 +228,8 @@ def detail(decision: Decision) -> str:
         for r in c.evidence:
             if id(r) not in rendered:
                 rendered[id(r)] = _escape(_evidence_line(r))
-        evidence = "<br>".join(rendered[id(r)] for r in c.evidence) or "none on record"
+        lines_of = [_escape(q) for q in c.quotes] + [rendered[id(r)] for r in c.evidence]
+        evidence = "<br>".join(lines_of) or "none on record"
         lines.append(
             f"| {c.label} {_escape(c.title)} | {STATUS_TEXT.get(c.status, c.status)} | {_escape(c.reason)} | {evidence} |"
         )

@@ -165,7 +165,7 @@ def _audit(args: argparse.Namespace) -> int:
     from cds.settings import get_settings
 
     settings = get_settings()
-    database = Database(settings.database_url)
+    database = Database.from_settings(settings)
     try:
         if args.purge:
             print(f"purged {database.purge(settings.audit_retention_days)} entries")

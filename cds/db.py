@@ -1,26 +1,27 @@
 """The database: feedback, the audit log of every call, and the JWT replay store.
 
 The only module that imports SQLAlchemy. SQLite (embedded default, WAL) or PostgreSQL through a
-URL; several workers or hosts share one PostgreSQL. Audit rows are written by a background
-thread in batches so that the request path does not wait for the disk; a failed batch is retried
-with backoff (``audit_waiting`` says how many rows wait), not dropped.
+URL; several workers or hosts share one PostgreSQL. Audit rows reach the database through
+``Database.audit_log`` (``cds/audit_log.py``: group commit, durable before the answer, a local
+journal while the database is down); this module gives it ``insert_audit``, which stores a batch
+in one transaction and ignores rows whose ``entry_key`` it already has, so a replay never
+duplicates a row.
 
-The writer inserts a batch as multi-row ``INSERT … VALUES`` statements (SQLAlchemy's
-"insertmanyvalues", turned on for inserts without RETURNING too), not as the driver's
-``executemany``: that steps the statement once per row and releases the interpreter lock around
-every step, and while a worker's event loop is busy each release costs the writer a whole switch
-interval (5 ms) to get the lock back — a saturated worker starved its writer (about 600 rows/s)
-and the backlog grew to its cap. ``python -m benchmarks.audit`` measures both.
+Rows are inserted as multi-row ``INSERT … VALUES`` statements (SQLAlchemy's "insertmanyvalues",
+turned on for inserts without RETURNING too), not as the driver's ``executemany``: that steps the
+statement once per row and releases the interpreter lock around every step, and while a worker's
+event loop is busy each release costs the writer a whole switch interval (5 ms).
+
+SQLite runs in WAL mode with ``synchronous`` from the settings (``NORMAL`` by default: a committed
+row survives a process crash; ``FULL`` fsyncs the log at each commit, so it survives a power loss
+too; the README's audit section says what each can lose).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import logging
-import threading
-from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,18 @@ from sqlalchemy import (
     delete,
     event,
     insert,
+    inspect,
     select,
+    text,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from cds.audit_journal import AuditJournal
+from cds.audit_log import AuditLog
+from cds.errors import StorageUnavailable
+from cds.settings import Settings
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -73,6 +82,9 @@ audit = Table(
     Column("status", Integer, nullable=False),
     Column("latency_ms", Float, nullable=False),
     Column("response", Text),
+    # The idempotency key the audit log gives every row (cds/audit_log.py): a replayed row whose
+    # key is already stored is skipped. NULL in rows written before keys existed.
+    Column("entry_key", String(32), unique=True),
 )
 replay = Table(
     "jwt_replay",
@@ -82,49 +94,128 @@ replay = Table(
 )
 
 
-# How long the writer gathers rows before one transaction. Each wake-up takes the interpreter
-# lock from the busy event loop and each transaction has its fixed cost: measured per row at
-# ~460-570 requests/s, the writer's CPU was 130-180 µs at 0.05 s and 70-110 µs at 0.5 s. Rows still
-# gathering when the process is killed outright are lost (a graceful stop writes them).
-AUDIT_INTERVAL_SECONDS = 0.5
-AUDIT_RETRY_SECONDS = 0.1  # first wait after a failed write; doubles per failure
-AUDIT_RETRY_MAX_SECONDS = 5.0
-AUDIT_MAX_PENDING = 10000  # beyond this backlog, rows are written on the request path
 AUDIT_COLUMNS = tuple(c.name for c in audit.columns if c.name != "id")
+AUDIT_REQUIRED = tuple(c.name for c in audit.columns if not c.nullable and c.name != "id")
+_AUDIT_LENGTHS = {
+    c.name: c.type.length for c in audit.columns if isinstance(c.type, String) and c.type.length
+}
+SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(synchronous: str) -> Any:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    return apply
+
+
+def default_journal_dir(url: str) -> Path:
+    """Beside the SQLite file; for a server database, ``var/audit-journal`` in the project."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        database_file = Path(url.removeprefix("sqlite:///"))
+        return database_file.with_name(database_file.name + ".audit-journal")
+    return Path(__file__).resolve().parents[1] / "var" / "audit-journal"
+
+
+def prepare_audit_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry as the table takes it, on the caller's side, so that no row can hold up the
+    writer or its replay: a missing required column is a ``ValueError`` at once (SQLite's INSERT
+    OR IGNORE would even drop the row silently); strings lose what a database refuses (NUL
+    characters, which PostgreSQL rejects, and lone surrogates, which no driver encodes: both can
+    come from a request, e.g. a hookInstance) and are cut to their column's length."""
+    missing = [name for name in AUDIT_REQUIRED if entry.get(name) is None]
+    if missing:
+        raise ValueError(f"audit entry without {', '.join(missing)}")
+    prepared = dict(entry)
+    for name, value in entry.items():
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:
+            value = value.replace("\x00", "\ufffd")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        length = _AUDIT_LENGTHS.get(name)
+        prepared[name] = value[:length] if length else value
+    return prepared
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        journal_dir: Path | None = None,
+        journal_max_bytes: int = 1 << 30,
+        sqlite_synchronous: str = "NORMAL",
+        group_window_seconds: float = 0.0,
+        retry_seconds: float = 0.5,
+    ) -> None:
+        if sqlite_synchronous.upper() not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"sqlite_synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         # SQLite: no prepared-statement cache in the driver. It keeps every cached statement
         # with its last bound values, and the audit writer's multi-row INSERTs differ by their
         # number of rows: up to 128 of them, each holding a batch of stored responses, grew a
-        # worker by ~180 MB (``benchmarks.audit`` reports it). Preparing anew costs microseconds.
-        options: dict[str, Any] = {"connect_args": {"cached_statements": 0}} if url.startswith("sqlite") else {}
+        # worker by ~180 MB. Preparing anew costs microseconds.
+        # PostgreSQL: a bounded connect timeout, so an unreachable host sends rows to the journal
+        # within seconds rather than after the operating system's TCP timeout.
+        options: dict[str, Any] = (
+            {"connect_args": {"cached_statements": 0}}
+            if url.startswith("sqlite")
+            else {"connect_args": {"connect_timeout": 3}}
+            if url.startswith("postgresql")
+            else {}
+        )
         self.engine: Engine = create_engine(url, pool_pre_ping=True, **options)
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper()))
         metadata.create_all(self.engine)
+        self._add_entry_key_column()
         # A documented Dialect attribute: batch many-row INSERTs into multi-row VALUES statements
         # (pages sized within the driver's bound-parameter limit) even without RETURNING.
         self.engine.dialect.use_insertmanyvalues_wo_returning = True
-        self._pending: deque[dict[str, Any]] = deque()
-        self._numbers = itertools.count(1)  # rows handed to audit(); next() is atomic
-        self._queued = 0
-        self._written = 0
-        self._done = threading.Condition()
-        self._wake = threading.Event()
-        self._closing = threading.Event()
-        self._writer = threading.Thread(target=self._write_audit, name="audit-writer", daemon=True)
-        self._writer.start()
+        # Rows already stored (by key) are skipped: SQLite's INSERT OR IGNORE (a plain INSERT to
+        # SQLAlchemy, so still multi-row VALUES; its ON CONFLICT form is not), PostgreSQL's
+        # ON CONFLICT DO NOTHING.
+        dialect = self.engine.dialect.name
+        self._insert_audit_statement = (
+            postgresql.insert(audit).on_conflict_do_nothing(index_elements=["entry_key"])
+            if dialect == "postgresql"
+            else insert(audit).prefix_with("OR IGNORE", dialect="sqlite")
+        )
+        self._audit_connection: Connection | None = None  # used by the audit writer thread only
+        self.audit_log = AuditLog(
+            self.insert_audit,
+            prepare_audit_entry,
+            AuditJournal(journal_dir or default_journal_dir(url), journal_max_bytes),
+            group_window_seconds=group_window_seconds,
+            retry_seconds=retry_seconds,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(
+            settings.database_url,
+            journal_dir=settings.audit_journal_dir,
+            journal_max_bytes=settings.audit_journal_max_bytes,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            group_window_seconds=settings.audit_group_window_seconds,
+            retry_seconds=settings.audit_retry_seconds,
+        )
+
+    def _add_entry_key_column(self) -> None:
+        """Databases created before idempotency keys gain the column (and its unique index)."""
+        if "entry_key" in {c["name"] for c in inspect(self.engine).get_columns("audit")}:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE audit ADD COLUMN entry_key VARCHAR(32)"))
+            conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_audit_entry_key ON audit (entry_key)"))
 
     # ------------------------------------------------------------------ feedback
     def record_feedback(self, service: str, items: Iterable[dict[str, Any]]) -> int:
@@ -148,8 +239,13 @@ class Database:
                     else None,
                 }
             )
-        with self.engine.begin() as conn:
-            conn.execute(insert(feedback), rows)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(feedback), rows)
+        except SQLAlchemyError as exc:
+            raise StorageUnavailable(
+                f"the feedback could not be stored: {type(exc).__name__}", "feedback"
+            ) from exc
         return len(rows)
 
     def feedback_rows(self) -> list[dict[str, Any]]:
@@ -157,74 +253,33 @@ class Database:
             return [dict(r._mapping) for r in conn.execute(select(feedback).order_by(feedback.c.id))]
 
     # ------------------------------------------------------------------ audit
-    def audit(self, entry: dict[str, Any]) -> None:
-        """Hand a row to the writer thread (a deque append: nothing else on the request path)."""
-        number = next(self._numbers)
-        if len(self._pending) >= AUDIT_MAX_PENDING:
-            log.error("audit backlog full: writing synchronously")
-            if not self._insert([entry]):
-                self._pending.append(entry)  # the writer retries it
-        else:
-            self._pending.append(entry)
-        self._queued = max(self._queued, number)
-
-    def _insert(self, batch: list[dict[str, Any]]) -> bool:
-        """Write ``batch`` in one transaction; False (nothing counted written) if it failed."""
-        # Every row carries every column (absent ones as NULL): a many-row insert binds the
-        # columns of its first row.
+    def insert_audit(self, batch: list[dict[str, Any]]) -> None:
+        """Store ``batch`` in one transaction, skipping rows whose ``entry_key`` is stored; raises
+        when the database does not take it (the audit log retries, then journals)."""
+        # Every row carries every column (absent ones as NULL: a many-row insert binds the
+        # columns of its first row); the audit log has prepared each (prepare_audit_entry).
         rows = [{name: entry.get(name) for name in AUDIT_COLUMNS} for entry in batch]
+        # The writer's own connection, kept between commits: a pool checkout (with its liveness
+        # ping) and check-in per commit cost more CPU than a small group's insert. Any failure
+        # drops it; the next attempt (the audit log's retry) connects afresh.
+        conn = self._audit_connection
+        if conn is None:
+            conn = self._audit_connection = self.engine.connect()
         try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(audit), rows)
-        except Exception:  # the writer must survive a database hiccup
-            log.exception(
-                "could not write %d audit rows (%d waiting)", len(batch), len(self._pending) + len(batch)
-            )
-            return False
-        with self._done:
-            self._written += len(batch)
-            self._done.notify_all()
-        return True
+            with conn.begin():
+                conn.execute(self._insert_audit_statement, rows)
+        except Exception:
+            self._drop_audit_connection()
+            raise
 
-    def _write_audit(self) -> None:
-        # Wakes every AUDIT_INTERVAL_SECONDS (or when flushed) and writes what has gathered in
-        # one insert: far less interpreter time taken from the requests than a row at a time.
-        # A failed batch goes back to the front of the queue and is retried with exponential
-        # backoff (AUDIT_RETRY_SECONDS doubling up to AUDIT_RETRY_MAX_SECONDS), so a database
-        # restart delays the rows instead of dropping them.
-        backoff = AUDIT_RETRY_SECONDS
-        while True:
-            self._wake.wait(AUDIT_INTERVAL_SECONDS)
-            self._wake.clear()
-            while self._pending:
-                batch: list[dict[str, Any]] = []
-                while self._pending and len(batch) < 500:
-                    batch.append(self._pending.popleft())
-                if self._insert(batch):
-                    backoff = AUDIT_RETRY_SECONDS
-                    continue
-                self._pending.extendleft(reversed(batch))
-                if self._closing.is_set():
-                    log.error(
-                        "closing with the database unreachable: %d audit rows not written", len(self._pending)
-                    )
-                    return
-                self._closing.wait(backoff)
-                backoff = min(backoff * 2, AUDIT_RETRY_MAX_SECONDS)
-            if self._closing.is_set() and not self._pending:
-                return
-
-    @property
-    def audit_waiting(self) -> int:
-        """Audit rows handed over but not yet written (for health reports and logs)."""
-        return len(self._pending)
-
-    def flush(self) -> None:
-        """Return once every row handed over so far is written."""
-        target = self._queued
-        self._wake.set()
-        with self._done:
-            self._done.wait_for(lambda: self._written >= target, timeout=30)
+    def _drop_audit_connection(self) -> None:
+        conn, self._audit_connection = self._audit_connection, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # a connection already broken
+                log.debug("closing the audit connection failed", exc_info=True)
 
     def audit_rows(
         self,
@@ -234,7 +289,6 @@ class Database:
         since: dt.datetime | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        self.flush()
         query = select(audit).order_by(audit.c.id.desc()).limit(limit)
         if patient_id:
             query = query.where(audit.c.patient_id == patient_id)
@@ -264,7 +318,8 @@ class Database:
         return True
 
     def close(self) -> None:
-        self._closing.set()
-        self._wake.set()
-        self._writer.join(timeout=5)
+        self.audit_log.close()
+        if self._audit_connection is not None:
+            self._audit_connection.close()
+            self._audit_connection = None
         self.engine.dispose()

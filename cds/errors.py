@@ -38,6 +38,13 @@ class RequestTooLarge(ServiceError):
     code = "too-costly"
 
 
+class StorageUnavailable(ServiceError):
+    """The call's record cannot be stored durably: neither the database nor the local audit
+    journal takes it (503: the answer is withheld rather than given without its record)."""
+
+    code = "transient"
+
+
 class FhirServerError(ServiceError):
     """The EHR's FHIR server failed (timeout, refusal, 4xx/5xx, malformed or endless answers)."""
 

@@ -261,6 +261,9 @@ def _post_errors() -> dict[str, Any]:
         "400": _outcome("Malformed JSON, a request that breaks CDS Hooks, or invalid FHIR data"),
         "413": _outcome("The request body exceeds the configured size limit"),
         "500": _outcome("Internal error (never a traceback)"),
+        "503": _outcome(
+            "The call's audit record could not be stored (database and local journal both unavailable)"
+        ),
     }
 
 
@@ -339,6 +342,18 @@ def document(*, version: str, auth_required: bool) -> dict[str, Any]:
                 }
             }
             for hook, service_id in SERVICES.items()
+        },
+        "/health": {
+            "get": {
+                "operationId": "health",
+                "summary": "Liveness, and the audit rows this worker has not yet stored in the database",
+                "responses": {
+                    "200": {
+                        "description": "status ok or degraded (database unreachable: rows go to the journal)",
+                        "content": {JSON: {"schema": {"type": "object", "required": ["status", "audit"]}}},
+                    }
+                },
+            }
         },
         "/fhir/Questionnaire/dli-cp-mp-101": {
             "get": {

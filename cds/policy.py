@@ -18,6 +18,7 @@ class Criterion:
     status: str  # met | not-met | unknown
     reason: str
     evidence: tuple[dict[str, Any], ...]  # the resources' JSON
+    quotes: tuple[str, ...] = ()  # the free text read, e.g. "order detail: 'no T-cell depletion' (negated)"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def decide(order: dict[str, Any], values: dict[str, Any]) -> Decision:
             status=row["status"],
             reason=row["reason"],
             evidence=_evidence(row.get("evidence")),
+            quotes=tuple(q for q in row.get("quotes") or () if isinstance(q, str)),
         )
         for row in values.get("Criteria") or []
     )

@@ -25,6 +25,16 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     database_url: str = f"sqlite:///{ROOT / 'var' / 'dli-cds.sqlite3'}"
     audit_retention_days: int = 2555
+    # The audit log (README "The audit trail"): SQLite's synchronous setting (NORMAL: a committed
+    # row survives a process crash; FULL: a power loss too, for an fsync per commit), the local
+    # journal that holds rows while the database is unreachable (None: beside the SQLite file,
+    # or var/audit-journal) and its size limit (beyond it calls are answered 503), how long a failed write is retried
+    # before rows go to the journal, and the group-commit window (measured: 0 is best).
+    sqlite_synchronous: str = "NORMAL"
+    audit_journal_dir: Path | None = None
+    audit_journal_max_bytes: int = 1 << 30
+    audit_retry_seconds: float = 0.5
+    audit_group_window_seconds: float = 0.0
     cql_dir: Path = ROOT / "cql"
     # FHIR server calls (missing prefetch): per-request timeout, pages, and the total budget.
     fhir_timeout_seconds: float = 2.5

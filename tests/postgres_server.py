@@ -42,8 +42,35 @@ def _as_server_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
+class PostgresServer:
+    """A running test cluster: ``url`` to connect, ``stop()`` and ``start()`` to take it away
+    and bring it back on the same port (the audit tests' database outage)."""
+
+    def __init__(self, pg_ctl: str, data: Path, workdir: Path, port: int) -> None:
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        self._pg_ctl, self._data, self._workdir, self._port = pg_ctl, data, workdir, port
+
+    def start(self) -> None:
+        options = f"-p {self._port} -k {self._workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self._workdir / "log")
+        subprocess.run(
+            _as_server_user([self._pg_ctl, "-D", str(self._data), "-o", options, "-l", log, "-w", "start"]),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        subprocess.run(
+            _as_server_user([self._pg_ctl, "-D", str(self._data), "-m", mode, "-w", "stop"]),
+            check=False,
+            capture_output=True,
+            timeout=60,
+        )
+
+
 @contextmanager
-def postgres_server() -> Iterator[str]:
+def postgres_cluster() -> Iterator[PostgresServer]:
     initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
     if initdb is None or pg_ctl is None:
         raise RuntimeError("PostgreSQL is not installed (scripts/test.sh installs Debian's postgresql)")
@@ -51,23 +78,22 @@ def postgres_server() -> Iterator[str]:
     data = workdir / "data"
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
-    port = _free_port()
-    run = {"check": True, "capture_output": True, "timeout": 120}
     subprocess.run(
-        _as_server_user([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]), **run
+        _as_server_user([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
-    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        _as_server_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start"]),
-        **run,
-    )
+    server = PostgresServer(pg_ctl, data, workdir, _free_port())
+    server.start()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        yield server
     finally:
-        subprocess.run(
-            _as_server_user([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
-            check=False,
-            capture_output=True,
-            timeout=60,
-        )
+        server.stop("immediate")
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    with postgres_cluster() as server:
+        yield server.url

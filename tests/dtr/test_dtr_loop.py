@@ -50,6 +50,8 @@ SCENARIOS: list[tuple[str, dict[str, Any], str]] = [
     ("30-smoking-status-unknown", {}, "documentation-needed"),
     ("41-crd-2-0-1-documentation-needed", {}, "documentation-needed"),
     ("45-cards-turned-off", {}, "documentation-needed"),
+    ("47-unreadable-latest-chimerism", {}, "documentation-needed"),
+    ("49-straddling-grade-range", {}, "documentation-needed"),
     # the clinician's answers flip the outcome
     ("05-no-indication-recorded", {"transplant-indication-malignant": True}, "meets-criteria"),
     ("05-no-indication-recorded", {"transplant-indication-malignant": False}, "not-medically-necessary"),
@@ -64,6 +66,10 @@ SCENARIOS: list[tuple[str, dict[str, Any], str]] = [
     ("30-smoking-status-unknown", {"current-substance-use": True}, "not-medically-necessary"),
     ("41-crd-2-0-1-documentation-needed", {"acute-gvhd-grade": 2}, "meets-criteria"),
     ("45-cards-turned-off", {"current-substance-use": False}, "meets-criteria"),
+    ("47-unreadable-latest-chimerism", {"donor-chimerism-percent": 95}, "meets-criteria"),
+    ("47-unreadable-latest-chimerism", {"donor-chimerism-percent": 0}, "not-medically-necessary"),
+    ("49-straddling-grade-range", {"acute-gvhd-grade": 2}, "meets-criteria"),
+    ("49-straddling-grade-range", {"acute-gvhd-grade": 3}, "not-medically-necessary"),
 ]
 CASES = sorted({s[0] for s in SCENARIOS})
 

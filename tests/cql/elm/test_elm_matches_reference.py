@@ -20,6 +20,23 @@ from tests.oracle.generate_fhirhelpers import generate
 from .test_elm_differential import LIBRARY, SPEC_DIR, node_or_skip
 
 HERE = Path(__file__).resolve().parent
+# Query forms the policy does not use: relationships, lets, sorts, multiple sources, aggregates.
+QUERIES = """library Queries version '1'
+using FHIR version '4.0.1'
+include FHIRHelpers version '4.0.1'
+codesystem "LOINC": 'http://loinc.org'
+code "C1": '1' from "LOINC"
+context Patient
+define "With": [Condition] C with [Encounter] E such that E.period includes C.onset as FHIR.dateTime
+define "Without": [Condition] C without [Observation] O such that O.status = 'final' return C.id
+define "Let": [Condition] C let x: C.code, y: 1 where y = 1 return x
+define "Sort": [Observation] O sort by issued desc
+define "Sort Rows": ({3, 1, 2}) N sort desc
+define "Sources": from ({1, 2}) A, ({'a'}) B where A > 1
+define "Aggregate": ({1, 2, 3}) N aggregate R starting 0: R + N
+define "Retrieve Code": [Observation: "C1"]
+define "Code List": { Code '1' from "LOINC", "C1" }
+"""
 DROPPED = frozenset(
     {"annotation", "localId", "locator", "signature", "resultTypeName", "resultTypeSpecifier"}
 )
@@ -74,8 +91,18 @@ def reference_elm(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     libraries = tmp_path_factory.mktemp("reference-elm")
     helpers = libraries / "FHIRHelpers-4.0.1.cql"
     helpers.write_text(generate(SPEC_DIR / "fhir-modelinfo-4.0.1.xml"))
+    queries = libraries / "Queries.cql"
+    queries.write_text(QUERIES)
     proc = subprocess.run(
-        [node, str(HERE / "translate.mjs"), str(SPEC_DIR), str(libraries), str(LIBRARY), str(helpers)],
+        [
+            node,
+            str(HERE / "translate.mjs"),
+            str(SPEC_DIR),
+            str(libraries),
+            str(LIBRARY),
+            str(helpers),
+            str(queries),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -84,12 +111,17 @@ def reference_elm(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert proc.returncode == 0, proc.stderr[-4000:]
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert all(not row["errors"] for row in rows), rows
-    return {"policy": rows[0]["elm"], "helpers": rows[1]["elm"], "helpers_path": helpers}
+    return {
+        "policy": rows[0]["elm"],
+        "helpers": rows[1]["elm"],
+        "queries": rows[2]["elm"],
+        "paths": {"policy": LIBRARY, "helpers": helpers, "queries": queries},
+    }
 
 
-@pytest.mark.parametrize("which", ["policy", "helpers"])
+@pytest.mark.parametrize("which", ["policy", "helpers", "queries"])
 def test_our_elm_equals_the_reference_translators(which: str, reference_elm: dict[str, Any]) -> None:
-    source = LIBRARY if which == "policy" else reference_elm["helpers_path"]
+    source = reference_elm["paths"][which]
     ours = normalise(library_elm(source))["library"]
     theirs = normalise(reference_elm[which])["library"]
     for key in sorted(set(ours) | set(theirs)):
