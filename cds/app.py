@@ -508,7 +508,10 @@ def expand_url(body: Any) -> str | None:
     """The ``url`` of a ``$expand`` Parameters body (valueUri or valueCanonical)."""
     if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
         raise InvalidRequest("the $expand body must be a Parameters resource", "Parameters")
-    for p in body.get("parameter") or []:
+    parameters = body.get("parameter")
+    if not isinstance(parameters, list):
+        raise InvalidRequest("Parameters.parameter must be a list", "Parameters.parameter")
+    for p in parameters:
         if isinstance(p, dict) and p.get("name") == "url":
             value = p.get("valueUri", p.get("valueCanonical"))
             if isinstance(value, str):

@@ -13,6 +13,7 @@ import copy
 from typing import Any
 
 from cds.discovery import DISPATCH_SERVICE_ID, HOOK, PREFETCH, SELECT_SERVICE_ID, SERVICE_ID, SERVICES
+from cds.dtr.openapi import dtr_paths
 from cds.hooks import FHIR_SERVER_PATTERN, ORDER_REFERENCE_PATTERN, ORDER_TYPES, USER_PATTERN
 
 SERVICE_PATH = f"/cds-services/{SERVICE_ID}"
@@ -384,6 +385,7 @@ def document(*, version: str, auth_required: bool) -> dict[str, Any]:
         },
     }
     paths.update(_pas_paths(security, unauthorized))
+    paths.update(dtr_paths(security, unauthorized))
     components: dict[str, Any] = {"schemas": {**SCHEMAS, **PAS_SCHEMAS}}
     if auth_required:
         components["securitySchemes"] = {
