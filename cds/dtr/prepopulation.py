@@ -89,9 +89,8 @@ def fill(questionnaire: dict[str, Any], values: dict[str, Any], origin: str | No
 
 def _json_value(value: Any, item_type: str) -> Any:
     if item_type == "decimal":
-        return (
-            float(value) if isinstance(value, Decimal) and value != value.to_integral_value() else int(value)
-        )
+        number = Decimal(str(value))
+        return int(number) if number == number.to_integral_value() else float(number)
     if item_type == "integer":
         return int(value)
     return bool(value)

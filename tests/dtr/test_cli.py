@@ -48,3 +48,12 @@ def test_bad_files_are_one_line_errors(
     assert main(["dtr", "prepopulate", str(bad), "--now", NOW]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.startswith("error: ")
+
+
+@pytest.mark.parametrize(("value", "expected"), [(72.5, 72.5), (95.0, 95), ("0.0", 0), (3, 3)])
+def test_decimal_answers_keep_their_fraction(value: object, expected: float) -> None:
+    from cds.dtr.prepopulation import fill
+
+    questionnaire = {"item": [{"linkId": "donor-chimerism-percent", "type": "decimal"}]}
+    (item,) = fill(questionnaire, {"donor-chimerism-percent": value}, None)
+    assert item["answer"] == [{"valueDecimal": expected}]
