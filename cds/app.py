@@ -331,7 +331,9 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         # Mounted (not included): HTML pages outside the OpenAPI document.
         app.mount(
             "/workbench",
-            workbench_routes(service, database, settings.examples_dir, lambda r: canonical(base_url(r))),
+            workbench_routes(
+                service, database, settings.examples_dir, lambda r: canonical(base_url(r)), settings.cql_dir, clock
+            ),
         )
 
     def feedback_endpoint(service_id: str) -> Callable[[Request], Awaitable[Response]]:

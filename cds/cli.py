@@ -8,9 +8,11 @@ dli-cds pas submit BUNDLE.json [--now ISO-DATETIME] [--base-url URL]
 dli-cds dtr package --order F --coverage F | dtr prepopulate REQUEST.json
 dli-cds cql check|run ...
 ```
-``evaluate`` prints the response and a criterion-by-criterion trace; its exit status is 0 for
-criteria met or nothing in scope, 10 not medically necessary, 11 documentation needed, 12
-indeterminate, 2 for a request that cannot be answered.
+``evaluate`` prints the response and a criterion-by-criterion trace (status, reason, the free
+text each criterion read, its evidence); its exit status is 0 for criteria met or nothing in
+scope, 10 not medically necessary, 11 documentation needed, 12 indeterminate, 2 for a request
+that cannot be answered (a missing or unreadable file, not JSON, not an order-sign request), said
+in one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from cds.cql.errors import CqlError
     from cds.errors import ServiceError
     from cds.evaluation import PolicyEngine
     from cds.fhir_client import FhirClient
@@ -103,8 +106,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     from cds.questionnaire import QuestionnaireStore, canonical
     from cds.settings import get_settings
 
+    try:
+        now = _clock(args.now)
+        body = _request_body(args.request)
+        request = parse_order_sign(body, "order-sign")
+    except (ServiceError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     settings = get_settings()
-    now = dt.datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now else dt.datetime.now(dt.UTC)
     engine = PolicyEngine(settings.cql_dir)
     service = OrderSignService(
         engine,
@@ -118,10 +127,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         ),
     )
     try:
-        request = parse_order_sign(json.loads(args.request.read_text()), "order-sign")
         result = asyncio.run(service.handle(request, now=now, questionnaire_url=canonical(args.base_url)))
-    except (ServiceError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (ServiceError, CqlError, ValueError) as exc:
+        print(f"error: {request.hook} request {args.request}: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(cds_response(result.body), indent=2))
     _trace(engine, request, now, canonical(args.base_url))
@@ -131,33 +139,77 @@ def _evaluate(args: argparse.Namespace) -> int:
     return worst
 
 
+def _clock(text: str | None) -> dt.datetime:
+    if not text:
+        return dt.datetime.now(dt.UTC)
+    try:
+        now = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"--now: {text!r} is not an ISO date-time") from None
+    if now.tzinfo is None:
+        raise ValueError(f"--now: {text!r} has no offset (write Z or +HH:MM)")
+    return now
+
+
+def _request_body(path: Path) -> dict[str, Any]:
+    """The request file's JSON object; a ValueError saying what is wrong with the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the file ({exc.__class__.__name__}: {exc})") from None
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"{path}: not JSON ({str(exc) or 'nested too deeply'})") from None
+    if not isinstance(body, dict):
+        raise ValueError(f"{path}: not a CDS Hooks request (a JSON {type(body).__name__}, not an object)")
+    return body
+
+
 def _trace(engine: Any, request: Any, now: dt.datetime, questionnaire_url: str) -> None:
+    """The criterion-by-criterion trace on stderr: each criterion's status, reason, the free text
+    it read (its quotes) and its evidence. A record the engine cannot evaluate is said, not
+    raised (the response above already carries the service's answer)."""
+    from cds.cql.errors import CqlError
     from cds.decision_core import merge
     from cds.discovery import PREFETCH
-    from cds.order_sign import OrderSignService  # noqa: F401  (documentation: same flow as the service)
+    from cds.policy import decide
     from cds.prefetch import read_prefetch
 
     orders = [o for o in request.orders if o.get("resourceType") == "ServiceRequest"]
-    record = merge(read_prefetch(request, PREFETCH).resources)
+    try:
+        record = merge(read_prefetch(request, PREFETCH).resources)
+    except (CqlError, ValueError) as exc:
+        print(f"\ntrace: the prefetched record cannot be read: {exc}", file=sys.stderr)
+        return
     for order in orders:
-        values = engine.evaluate(order, orders, record, now, questionnaire_url)
-        print(
-            f"\nServiceRequest/{order.get('id')}: in scope {values['In Scope']}, outcome {values['Outcome']}",
-            file=sys.stderr,
-        )
-        if not values["In Scope"]:
+        name = f"ServiceRequest/{order.get('id')}"
+        try:
+            decision = decide(order, engine.evaluate(order, orders, record, now, questionnaire_url))
+        except (CqlError, ValueError, KeyError, TypeError) as exc:
+            print(f"\n{name}: no trace: {exc.__class__.__name__}: {exc}", file=sys.stderr)
             continue
-        for row in values["Criteria"]:
-            evidence = ", ".join(
-                getattr(e, "reference", lambda: None)() or "?" for e in row["evidence"] or []
-            )
-            print(
-                f"  {row['label']:6s} {row['status']:8s} {row['reason']}"
-                + (f" [{evidence}]" if evidence else ""),
-                file=sys.stderr,
-            )
-        if values["Coverage Reason"]:
-            print(f"  reason: {values['Coverage Reason']}", file=sys.stderr)
+        print(f"\n{name}: in scope {decision.in_scope}, outcome {decision.outcome or '-'}", file=sys.stderr)
+        if not decision.in_scope:
+            continue
+        for line in _criterion_lines(decision.criteria):
+            print(line, file=sys.stderr)
+        if decision.reason:
+            print(f"  reason: {decision.reason}", file=sys.stderr)
+
+
+def _criterion_lines(criteria: Sequence[Any]) -> list[str]:
+    """One line per criterion (label, status, reason, evidence references), then one indented
+    line per quote of the free text it read. A null field prints as '-'."""
+    lines = []
+    for row in criteria:
+        evidence = ", ".join(f"{e.get('resourceType') or '?'}/{e.get('id') or '?'}" for e in row.evidence)
+        lines.append(
+            f"  {row.label or '-':6s} {row.status or '-':8s} {row.reason or '-'}"
+            + (f" [{evidence}]" if evidence else "")
+        )
+        lines.extend(f"         text: {quote}" for quote in row.quotes)
+    return lines
 
 
 def _audit(args: argparse.Namespace) -> int:

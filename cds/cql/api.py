@@ -8,8 +8,10 @@ result["Outcome"]; result.values
 ```
 
 ``load_library`` raises :class:`~cds.cql.errors.CqlLoadError` listing every problem (syntax,
-resolution, types, unsupported constructs, unknown value sets). ``include`` resolves to the
-native FHIRHelpers 4.0.1 or to ``<Name>.cql`` / ``<Name>-<version>.cql`` in ``library_dirs``.
+resolution, types, unsupported constructs, unknown value sets). ``include`` resolves to
+``<Name>-<version>.cql`` / ``<Name>.cql`` or a FHIR ``Library`` resource (``text/cql``, base64)
+in ``library_dirs`` (see :mod:`cds.cql.library_source`; the official FHIRHelpers text too,
+compiled as an ordinary library), else to the native FHIRHelpers.
 After compiling, the static type resolver (:mod:`cds.cql.types`, run by the ELM translator)
 checks the library: a type error (``1 + 'a'``) is a load error with its position; a library
 with constructs the resolver does not cover yet is not checked (see
@@ -28,6 +30,7 @@ from typing import Any
 from cds.cql.data.memory import InMemoryRetriever
 from cds.cql.data.retriever import Retriever
 from cds.cql.errors import CqlError, CqlLoadError, CqlRuntimeError
+from cds.cql.library_source import find_library, read_cql_file, read_library_resource
 from cds.cql.model.fhirhelpers import NativeLibrary, native_library
 from cds.cql.runtime.fhir import FhirNode, primitive_to_system
 from cds.cql.terminology.provider import TerminologyProvider
@@ -47,41 +50,54 @@ class LibraryResolver:
         self.library_dirs = [Path(d) for d in library_dirs]
         self.terminology = terminology
         self._compiled: dict[tuple[str, str | None], Any] = {}
+        #: Load warnings of the included libraries (see :func:`model_warnings`).
+        self.warnings: list[str] = []
         self._loading: set[tuple[str, str | None]] = set()
 
     def resolve(self, name: str, version: str | None) -> NativeLibrary | Any:
-        """The library ``name`` (at ``version``): a NativeLibrary or a compiled CQL library."""
-        native = native_library(name, version)
-        if native is not None:
-            return native
+        """The library ``name`` (at ``version``): a compiled CQL library from the library
+        folders, else a NativeLibrary (the native FHIRHelpers when no text of it is given)."""
         key = (name, version)
         if key in self._compiled:
             return self._compiled[key]
         if key in self._loading:
             raise CqlLoadError([CqlError(f"library {name} includes itself (directly or not)")])
-        path = self._find(name, version)
+        found = find_library(self.library_dirs, name, version)
+        if found is None:
+            native = native_library(name, version)
+            if native is not None:
+                return native
+            where = ", ".join(str(d) for d in self.library_dirs) or "no library folder"
+            raise CqlLoadError(
+                [CqlError(f"included library {name} version {version!r} not found in {where}")]
+            )
         self._loading.add(key)
         try:
-            compiled = _compile(_parse(path.read_text(encoding="utf-8"), str(path)), self)
+            parsed = _parse(found.text, found.origin)
+            self.warnings.extend(model_warnings(parsed))
+            compiled = _compile(parsed, self)
         finally:
             self._loading.discard(key)
         self._compiled[key] = compiled
         return compiled
-
-    def _find(self, name: str, version: str | None) -> Path:
-        names = ([f"{name}-{version}.cql"] if version else []) + [f"{name}.cql"]
-        for folder in self.library_dirs:
-            for file in names:
-                if (folder / file).is_file():
-                    return folder / file
-        where = ", ".join(str(d) for d in self.library_dirs) or "no library folder"
-        raise CqlLoadError([CqlError(f"included library {name} version {version!r} not found in {where}")])
 
 
 def _parse(text: str, source_name: str | None) -> Any:
     from cds.cql.syntax import parse_library
 
     return parse_library(text, source_name=source_name)
+
+
+def model_warnings(library_ast: Any) -> list[str]:
+    """What the engine reads differently from what the library declares, one line each with
+    position: ``using FHIR version '4.0.0'`` is read as FHIR 4.0.1 (the engine's model; the
+    Da Vinci libraries declare 4.0.0)."""
+    out = []
+    for using in library_ast.usings:
+        if using.model == "FHIR" and using.version == "4.0.0":
+            where = f"{library_ast.name or '<anonymous>'}:{using.line}:{using.column}"
+            out.append(f"{where}: FHIR version '4.0.0' is read as 4.0.1")
+    return out
 
 
 def _compile(library_ast: Any, resolver: LibraryResolver) -> Any:
@@ -91,10 +107,13 @@ def _compile(library_ast: Any, resolver: LibraryResolver) -> Any:
 
 
 def _read_source(source: str | Path) -> tuple[str, str | None]:
+    """CQL text, a ``.cql`` file, or a ``.json`` file holding a FHIR Library resource."""
     if isinstance(source, Path):
-        return source.read_text(encoding="utf-8"), str(source)
-    if "\n" not in source and source.endswith(".cql") and Path(source).is_file():
-        return Path(source).read_text(encoding="utf-8"), source
+        if source.suffix == ".json":
+            return read_library_resource(source), str(source)
+        return read_cql_file(source), str(source)
+    if "\n" not in source and source.endswith((".cql", ".json")) and Path(source).is_file():
+        return _read_source(Path(source))
     return source, None
 
 
@@ -105,9 +124,9 @@ def load_library(
     terminology: TerminologyProvider | None = None,
 ) -> Library:
     """Parse and compile a library (CQL text, or a path to a ``.cql`` file)."""
-    text, name = _read_source(source)
     resolver = LibraryResolver(library_dirs, terminology)
     try:
+        text, name = _read_source(source)
         library_ast = _parse(text, name)
         compiled = _compile(library_ast, resolver)
         _type_check(library_ast, library_dirs, text)
@@ -115,7 +134,8 @@ def load_library(
         raise
     except CqlError as exc:
         raise CqlLoadError([exc]) from exc
-    return Library(compiled, terminology)
+    warnings = list(dict.fromkeys([*model_warnings(library_ast), *resolver.warnings]))
+    return Library(compiled, terminology, warnings)
 
 
 #: Texts of libraries that type-checked, whose includes are all native (so the answer depends
@@ -151,8 +171,8 @@ def library_elm(
     ``list_promotion`` is the reference translator's option of that name (off by default)."""
     from cds.cql.elm.library import library_to_elm
 
-    text, name = _read_source(source)
     try:
+        text, name = _read_source(source)
         return library_to_elm(_parse(text, name), library_dirs, list_promotion=list_promotion)
     except CqlLoadError:
         raise
@@ -183,9 +203,13 @@ class EvaluationResult:
 class Library:
     """A compiled library, ready to evaluate against one patient's data."""
 
-    def __init__(self, compiled: Any, terminology: TerminologyProvider | None) -> None:
+    def __init__(
+        self, compiled: Any, terminology: TerminologyProvider | None, warnings: Sequence[str] = ()
+    ) -> None:
         self.compiled = compiled
         self.terminology = terminology
+        #: Load warnings, one line each with position (e.g. FHIR 4.0.0 read as 4.0.1).
+        self.warnings = list(warnings)
 
     @property
     def expression_names(self) -> list[str]:

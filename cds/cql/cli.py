@@ -60,12 +60,20 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Execute a parsed ``cql`` command; returns the process exit code."""
-    if args.cql_command == "check":
-        return _check(args)
-    if args.cql_command == "elm":
-        return _elm(args)
-    return _run(args)
+    """Execute a parsed ``cql`` command; returns the process exit code. Expected failures are
+    reported where they happen; anything else is still one line (an engine defect, named as
+    such), never a traceback."""
+    try:
+        if args.cql_command == "check":
+            return _check(args)
+        if args.cql_command == "elm":
+            return _elm(args)
+        return _run(args)
+    except RecursionError:
+        print("error: the library nests too deeply to load or evaluate", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        print(f"error: internal engine error ({type(exc).__name__}: {exc})", file=sys.stderr)
+    return EXIT_CQL_ERROR
 
 
 def _terminology(path: Path | None) -> Any:
@@ -82,6 +90,11 @@ def _print_error(error: CqlError) -> None:
         print(f"error: {e}", file=sys.stderr)
 
 
+def _print_warnings(library: Any) -> None:
+    for warning in library.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _check(args: argparse.Namespace) -> int:
     from cds.cql.api import load_library
 
@@ -93,7 +106,7 @@ def _check(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.libraries:
         try:
-            load_library(Path(path), library_dirs=args.library_dirs, terminology=terminology)
+            library = load_library(Path(path), library_dirs=args.library_dirs, terminology=terminology)
         except CqlError as exc:
             _print_error(exc)
             status = EXIT_CQL_ERROR
@@ -101,6 +114,7 @@ def _check(args: argparse.Namespace) -> int:
             print(f"error: {path}: {exc.strerror}", file=sys.stderr)
             status = EXIT_CQL_ERROR
         else:
+            _print_warnings(library)
             print(f"ok: {path}")
     return status
 
@@ -154,15 +168,26 @@ def _run(args: argparse.Namespace) -> int:
     try:
         now = _parse_now(args.now)
         params = _parse_params(args.param)
-        data = json.loads(Path(args.data).read_text(encoding="utf-8"), parse_float=decimal.Decimal)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        data = json.loads(Path(args.data).read_text(encoding="utf-8"), parse_float=decimal.Decimal)
+    except OSError as exc:
+        print(f"error: {args.data}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:  # JSONDecodeError (with line and column) or UnicodeDecodeError
+        print(f"error: {args.data}: not JSON: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not _is_resources(data):
+        print(f"error: {args.data}: not a FHIR resource, Bundle or list of resources", file=sys.stderr)
         return EXIT_USAGE
     resources = data if isinstance(data, list) else [data]
     try:
         library = load_library(
             Path(args.library), library_dirs=args.library_dirs, terminology=_terminology(args.valuesets)
         )
+        _print_warnings(library)
         result = library.evaluate(resources, parameters=params, now=now)
         print(dumps(dict(result.values)))
     except CqlError as exc:
@@ -172,6 +197,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CQL_ERROR
     return EXIT_OK
+
+
+def _is_resources(data: object) -> bool:
+    items = data if isinstance(data, list) else [data]
+    return all(isinstance(r, dict) and isinstance(r.get("resourceType"), str) for r in items)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,14 +1,19 @@
-"""Small HTML rendering helpers: every value passes through ``escape`` (autoescape by construction)."""
+"""The workbench's page frame and small HTML helpers: every value passes through ``text``
+(escaping by construction); callers pass already-rendered HTML only where a helper says so."""
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
-STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#111}"
-    "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.25rem .5rem;text-align:left}"
-    ".card{border:1px solid #666;padding:.5rem 1rem;margin:.5rem 0}"
+NAV = (
+    ("/workbench/", "Examples"),
+    ("/workbench/try", "Try a case"),
+    ("/workbench/form", "The form"),
+    ("/workbench/policy", "The policy"),
+    ("/workbench/activity", "Activity"),
 )
 
 
@@ -16,33 +21,50 @@ def text(value: Any) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def page(title: str, body: str) -> str:
+def slug(value: str) -> str:
+    """An HTML id from a name (CQL define names, criterion labels)."""
+    out = "".join(c.lower() if c.isalnum() else "-" for c in value)
+    return "-".join(part for part in out.split("-") if part)
+
+
+def url_part(value: str) -> str:
+    return quote(value, safe="")
+
+
+def page(title: str, body: str, *, current: str = "") -> str:
+    """A whole page; ``body`` is rendered HTML. The stylesheet and script ship in the package
+    (``cds/workbench/static``); nothing is loaded from the network."""
+    here = ' aria-current="page"'
+    nav = " ".join(f'<a href="{href}"{here if href == current else ""}>{label}</a>' for href, label in NAV)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{text(title)} - dli-cds workbench</title><style>{STYLE}</style></head>"
-        f'<body><nav><a href="/workbench/">Examples</a> | <a href="/workbench/activity">Activity</a></nav>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{text(title)} - dli-cds workbench</title>"
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="/workbench/static/workbench.css">'
+        '<script src="/workbench/static/workbench.js" defer></script></head>'
+        f'<body><header><p class="brand">dli-cds policy workbench</p><nav aria-label="Workbench">{nav}</nav></header>'
         f"<main><h1>{text(title)}</h1>{body}</main></body></html>"
     )
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
+def table(headers: list[str], rows: list[list[str]], *, caption: str = "", cls: str = "") -> str:
     """``rows`` hold already-rendered cells (pass values through ``text``)."""
     head = "".join(f'<th scope="col">{text(h)}</th>' for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    cap = f"<caption>{text(caption)}</caption>" if caption else ""
+    klass = f' class="{text(cls)}"' if cls else ""
+    return f"<table{klass}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def card(c: dict[str, Any]) -> str:
-    detail = text(c.get("detail", ""))
-    links = "".join(
-        f"<li>{text(link.get('label'))}: <code>{text(link.get('url'))}</code></li>"
-        for link in c.get("links", [])
-        if isinstance(link, dict)
-    )
-    return (
-        f'<section class="card"><h2>{text(c.get("summary"))}</h2>'
-        f"<p>Indicator: <strong>{text(c.get('indicator'))}</strong></p>"
-        f'<pre style="white-space:pre-wrap">{detail}</pre>'
-        + (f"<ul>{links}</ul>" if links else "")
-        + "</section>"
-    )
+def json_block(value: Any) -> str:
+    return f"<pre class=\"json\" tabindex=\"0\">{text(json.dumps(value, indent=2, ensure_ascii=False))}</pre>"
+
+
+def resource_details(resource: dict[str, Any]) -> str:
+    """A resource, closed: its reference, opening to its JSON (``<details>``: no script needed)."""
+    ref = f"{resource.get('resourceType')}/{resource.get('id')}"
+    return f"<details class=\"resource\"><summary>{text(ref)}</summary>{json_block(resource)}</details>"
+
+
+def status_badge(status: str) -> str:
+    return f'<span class="status status-{slug(status)}">{text(status)}</span>'

@@ -1,8 +1,6 @@
-"""The workbench's routes: examples list, one example run through the service, recent activity.
-
-A case runs through ``OrderSignService.handle`` exactly as the hook endpoint does; nothing here
-decides anything. Activity shows only non-secret audit columns (no tokens, no resources).
-"""
+"""The workbench's routes (mounted at ``/workbench``): examples, try a case, the form, the
+policy, activity, and the packaged static assets. Every case runs through the order-sign
+service's ``handle`` (``cds.workbench.cases``); nothing here decides anything."""
 
 from __future__ import annotations
 
@@ -11,23 +9,51 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cds.db import Database
-from cds.discovery import HOOK
-from cds.hooks import parse_order_sign
 from cds.order_sign import OrderSignService
-from cds.workbench.html import card, page, table, text
+from cds.workbench import activity as act
+from cds.workbench.cases import (
+    CaseError,
+    CaseStore,
+    Edits,
+    apply_edits,
+    parse_pasted,
+    run_case,
+    without_server,
+)
+from cds.workbench.form import form_html, response_from_form, with_response
+from cds.workbench.html import page, table, text
+from cds.workbench.policy_view import PolicyView
+from cds.workbench.try_view import Example, Source, try_page
 
-ACTIVITY_COLUMNS = ["at", "endpoint", "patient_id", "orders", "status", "latency_ms"]
+STATIC = Path(__file__).resolve().parent / "static"
+ASSETS = {"workbench.css": "text/css", "workbench.js": "text/javascript"}
+MAX_FORM_BYTES = 2_000_000
 
 
-def _examples(folder: Path) -> dict[str, Path]:
+def _examples(folder: Path) -> dict[str, Example]:
     if not folder.is_dir():  # an installed service without the repository's examples
         return {}
-    return {p.name: p for p in sorted(folder.iterdir()) if (p / "request.json").is_file()}
+    out = {}
+    for p in sorted(folder.iterdir()):
+        if (p / "request.json").is_file():
+            case = json.loads((p / "case.json").read_text()) if (p / "case.json").is_file() else {}
+            request, _ = without_server(json.loads((p / "request.json").read_text()))
+            now = dt.datetime.fromisoformat(case["now"]) if "now" in case else None
+            out[p.name] = Example(p.name, request, now, case.get("outcomes", {}))
+    return out
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise HTTPException(413, "the form is too large")
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def workbench_routes(
@@ -35,41 +61,167 @@ def workbench_routes(
     database: Database,
     examples_dir: Path,
     questionnaire_url: Callable[[Request], str],
+    cql_dir: Path,
+    clock: Callable[[], dt.datetime],
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)  # mounted at /workbench
     examples = _examples(examples_dir)
+    policy = PolicyView.load(cql_dir)
+    questionnaire: dict[str, Any] = json.loads((cql_dir / "questionnaire" / "dli-cp-mp-101.json").read_text())
+    store = CaseStore()
+
+    def source(query: dict[str, str]) -> Source:
+        """The case a query names: a stored case id, else an example (the first by default)."""
+        if query.get("case"):
+            found = store.get(query["case"])
+            if found is None:
+                raise HTTPException(404, "no such case (cases pasted in the page live while the service runs)")
+            return Source(found[0], found[1], case_id=query["case"])
+        name = query.get("example") or next(iter(examples), "")
+        example = examples.get(name)
+        if example is None:
+            raise HTTPException(404, "no such example")
+        return Source(example.request, example.now or clock(), example=name)
+
+    async def show(request: Request, query: dict[str, str], error: str = "", status: int = 200) -> HTMLResponse:
+        src = source(query)
+        run = None
+        if not error and (query.get("example") or query.get("case")):
+            try:
+                edits = Edits.parse(query)
+            except CaseError as exc:
+                return HTMLResponse(try_page(examples, src, None, Edits(), policy, str(exc)), 400)
+            edited = apply_edits(src.request, edits, src.now)
+            run = await run_case(service, edited, src.now, questionnaire_url(request))
+        else:
+            edits = Edits()
+        return HTMLResponse(try_page(examples, src, run, edits, policy, error), status)
 
     @router.get("/", response_class=HTMLResponse)
     async def index() -> HTMLResponse:
-        rows = []
-        for name, folder in examples.items():
-            case = json.loads((folder / "case.json").read_text()) if (folder / "case.json").is_file() else {}
-            expected = ", ".join(f"{k}: {v}" for k, v in case.get("outcomes", {}).items())
-            rows.append([f'<a href="/workbench/examples/{text(name)}">{text(name)}</a>', text(expected)])
-        return HTMLResponse(page("Examples", table(["Example", "Expected outcomes"], rows)))
+        rows = [
+            [
+                f'<a href="/workbench/try?example={text(name)}">{text(name)}</a>',
+                text(", ".join(f"{k}: {v}" for k, v in e.outcomes.items())),
+                f'<a href="/workbench/form?example={text(name)}">answer the form</a>',
+            ]
+            for name, e in examples.items()
+        ]
+        intro = "<p>Pick an example to run it through the order-sign service and see its cards and decision trace.</p>"
+        body = intro + table(["Example", "Expected outcomes", "Questionnaire"], rows, caption="The fhir-examples cases")
+        return HTMLResponse(page("Examples", body, current="/workbench/"))
 
     @router.get("/examples/{name}", response_class=HTMLResponse)
     async def example(name: str, request: Request) -> HTMLResponse:
-        folder = examples.get(name)
-        if folder is None:
+        if name not in examples:
             raise HTTPException(404, "no such example")
-        case: dict[str, Any] = (
-            json.loads((folder / "case.json").read_text()) if (folder / "case.json").is_file() else {}
+        return await show(request, {"example": name})
+
+    @router.get("/try", response_class=HTMLResponse)
+    async def try_get(request: Request) -> HTMLResponse:
+        return await show(request, dict(request.query_params))
+
+    @router.post("/try", response_model=None)
+    async def try_post(request: Request) -> Response:
+        form = await _form(request)
+        try:
+            edits = Edits.parse(form)
+            pasted = form.get("request", "").strip()
+            example = examples.get(form.get("example", ""))
+            if not pasted:
+                if example is None:
+                    raise CaseError("pick an example or paste a request or Bundle")
+                target = {"example": example.name}
+            else:
+                parsed, _ = without_server(parse_pasted(pasted, form.get("order", "")))
+                # An example's record left as it was (the picker may have moved on): the example.
+                if example is not None and any(parsed == e.request for e in examples.values()):
+                    target = {"example": example.name}
+                else:
+                    target = {"case": store.put(parsed, example.now if example and example.now else clock())}
+        except CaseError as exc:
+            return await show(request, {k: v for k, v in form.items() if k == "example"}, str(exc), 400)
+        return RedirectResponse(f"/workbench/try?{urlencode({**target, **edits.query()})}", 303)
+
+    @router.get("/form", response_class=HTMLResponse)
+    async def form_get(request: Request) -> HTMLResponse:
+        query = dict(request.query_params)
+        src = source(query)
+        picker = "".join(
+            f'<option value="{text(n)}"{" selected" if n == src.example else ""}>{text(n)}</option>' for n in examples
         )
-        now = dt.datetime.fromisoformat(case["now"]) if "now" in case else dt.datetime.now(dt.UTC)
-        parsed = parse_order_sign(json.loads((folder / "request.json").read_text()), HOOK)
-        result = await service.handle(parsed, now=now, questionnaire_url=questionnaire_url(request))
-        outcomes = table(
-            ["Order", "Outcome"],
-            [[text(o.get("order")), text(o.get("outcome"))] for o in result.orders],
+        hidden = (
+            f'<input type="hidden" name="case" value="{text(src.case_id)}">' if src.case_id else
+            f'<p><label for="example">Record (example)</label> <select id="example" name="example">{picker}</select></p>'
         )
-        cards = "".join(card(c) for c in result.body.get("cards", []) if isinstance(c, dict))
-        return HTMLResponse(page(f"Example {name}", outcomes + (cards or "<p>No cards.</p>")))
+        body = (
+            "<p>The DLI questionnaire (CP.MP.101). Answering it adds a completed QuestionnaireResponse to the "
+            "record and re-runs the decision, as the hook does with a response in prefetch. "
+            "<strong>Prepopulation from the record comes with the DTR issue</strong>: the form starts empty.</p>"
+            f'<form method="post" action="/workbench/form">{hidden}{form_html(questionnaire)}'
+            '<p><button type="submit">Run the decision with these answers</button></p></form>'
+        )
+        return HTMLResponse(page("The form", body, current="/workbench/form"))
+
+    @router.post("/form", response_model=None)
+    async def form_post(request: Request) -> Response:
+        form = await _form(request)
+        src = source({k: v for k, v in form.items() if k in ("case", "example")})
+        context = src.request.get("context") or {}
+        try:
+            answers = response_from_form(
+                questionnaire,
+                form,
+                patient_id=str(context.get("patientId", "")),
+                questionnaire_url=questionnaire_url(request),
+                now=src.now,
+            )
+        except ValueError as exc:
+            return HTMLResponse(page("The form", f'<p role="alert" class="error">{text(exc)}</p>'), 400)
+        key = store.put(with_response(src.request, answers), src.now)
+        return RedirectResponse(f"/workbench/try?{urlencode({'case': key})}", 303)
+
+    def policy_body() -> str:
+        return (
+            "<p>The CQL library the service evaluates, with every define anchored, and its value sets.</p>"
+            '<nav aria-label="On this page"><a href="#library">Library</a> | <a href="#valuesets">Value sets</a></nav>'
+            + policy.criteria_html()
+            + '<h2 id="library">The CQL library</h2>'
+            + policy.index_html()
+            + policy.library_html()
+            + '<h2 id="valuesets">Value sets</h2>'
+            + policy.valuesets_html()
+        )
+
+    policy_html = page("The policy", policy_body(), current="/workbench/policy")  # the library is fixed
+
+    @router.get("/policy", response_class=HTMLResponse)
+    async def policy_page() -> HTMLResponse:
+        return HTMLResponse(policy_html)
 
     @router.get("/activity", response_class=HTMLResponse)
-    async def activity() -> HTMLResponse:
-        rows = database.audit_rows(limit=100)
-        body = table(ACTIVITY_COLUMNS, [[text(r.get(c)) for c in ACTIVITY_COLUMNS] for r in rows])
-        return HTMLResponse(page("Activity", body))
+    async def activity(request: Request) -> HTMLResponse:
+        filters = act.Filters.parse(dict(request.query_params))
+        found = act.rows(database, filters)
+        body = act.filters_form(filters) + act.charts(found) + "<h2>Calls</h2>" + act.calls_table(found)
+        return HTMLResponse(page("Activity", body, current="/workbench/activity"))
+
+    @router.get("/activity/call", response_class=HTMLResponse)
+    async def call(request: Request) -> HTMLResponse:
+        try:
+            call_id = int(request.query_params.get("id", ""))
+        except ValueError:
+            raise HTTPException(404, "no such call") from None
+        row = act.find_call(database, call_id, request.query_params.get("hookInstance", ""))
+        if row is None:
+            raise HTTPException(404, "no such call")
+        return HTMLResponse(page(f"Call {call_id}", act.call_html(row)))
+
+    @router.get("/static/{name}")
+    async def static(name: str) -> Response:
+        if name not in ASSETS:
+            raise HTTPException(404, "no such asset")
+        return Response((STATIC / name).read_bytes(), media_type=ASSETS[name],
+                        headers={"Cache-Control": "max-age=3600"})
 
     return router

@@ -4,10 +4,12 @@ required, each example's page shows the outcomes the service decides, text is es
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -32,7 +34,13 @@ def client_factory(tmp_path: Path) -> Iterator[Callable[..., Client]]:
         app.state.database.close()
 
 
-@pytest.mark.parametrize("path", ["/workbench/", "/workbench/activity", f"/workbench/examples/{CASES[0]}"])
+PAGES = ["/workbench/", "/workbench/activity", f"/workbench/examples/{CASES[0]}", "/workbench/try",
+         f"/workbench/try?example={CASES[0]}", "/workbench/form", "/workbench/policy",
+         "/workbench/activity/call?id=1&hookInstance=x", "/workbench/static/workbench.css"]
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+@pytest.mark.parametrize("path", PAGES)
 @pytest.mark.parametrize("overrides", [{"workbench": False}, {"auth_mode": "required"}])
 def test_absent_when_disabled(client_factory: Any, path: str, overrides: dict[str, Any]) -> None:
     response = client_factory(**overrides).get(path)
@@ -43,7 +51,7 @@ def test_index_lists_every_example(client: Client) -> None:
     page = client.get("/workbench/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     for name in CASES:
-        assert f'href="/workbench/examples/{name}"' in page.text
+        assert f'href="/workbench/try?example={name}"' in page.text
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -86,3 +94,96 @@ def test_activity_shows_no_secret(client: Client) -> None:
     assert "SECRET-TOKEN" not in page.text
     assert "order-sign" in page.text
     assert '"resourceType"' not in page.text and "&quot;resourceType&quot;" not in page.text
+
+
+def _outcomes(html: str) -> list[str]:
+    return re.findall(r'data-outcome="([^"]+)"', html)
+
+
+def test_pasted_bundle_runs_and_the_link_reproduces_it(client: Client) -> None:
+    request = json.loads((EXAMPLES / CASES[0] / "request.json").read_text())
+    record = [e["resource"] for v in request["prefetch"].values() if v for e in v.get("entry", [{"resource": v}])]
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in record]}
+    order = request["context"]["draftOrders"]["entry"][0]["resource"]
+    form = urlencode({"example": "", "request": json.dumps(bundle), "order": json.dumps(order), "chimerism": "0"})
+    answer = client.post("/workbench/try", content=form, headers=FORM)
+    assert answer.status_code == 303
+    link = answer.headers["location"]
+    assert re.fullmatch(r"/workbench/try\?case=[0-9a-f]{20}&chimerism=0", link)
+    page = client.get(link)
+    assert _outcomes(page.text) == ["not-medically-necessary"]
+    assert 'data-criterion="II.D" data-status="not-met"' in page.text
+    assert f'href="{link.replace("&", "&amp;")}"' in page.text
+
+
+def test_bad_paste_is_a_400_page_saying_why(client: Client) -> None:
+    answer = client.post("/workbench/try", content=urlencode({"request": "{nope"}), headers=FORM)
+    assert answer.status_code == 400 and "not JSON" in answer.text
+    answer = client.post("/workbench/try", content=urlencode({"request": '{"context": {}}'}), headers=FORM)
+    assert answer.status_code == 303
+    page = client.get(answer.headers["location"])
+    assert page.status_code == 200 and 'role="alert"' in page.text and "refused" in page.text
+    assert client.get("/workbench/try?case=0123").status_code == 404
+    assert client.get(f"/workbench/try?example={CASES[0]}&chimerism=x").status_code == 400
+
+
+def test_form_adds_the_response_and_reruns(client: Client) -> None:
+    form = urlencode({"example": "05-no-indication-recorded", "q-transplant-indication-malignant": "true"})
+    answer = client.post("/workbench/form", content=form, headers=FORM)
+    assert answer.status_code == 303
+    page = client.get(answer.headers["location"])
+    assert _outcomes(page.text) == ["meets-criteria"]
+    assert "QuestionnaireResponse/workbench-form" in page.text
+
+
+def test_policy_page_anchors_every_define(client: Client) -> None:
+    page = client.get("/workbench/policy").text
+    assert 'id="define-i-c-4-status"' in page and 'id="define-outcome"' in page
+    trace = client.get(f"/workbench/try?example={CASES[0]}").text
+    for anchor in set(re.findall(r'href="/workbench/policy#([^"]+)"', trace)):
+        assert f'id="{anchor}"' in page
+
+
+def test_activity_filters_and_call_page(client: Client) -> None:
+    for name in CASES[:6]:
+        body = json.loads((EXAMPLES / name / "request.json").read_text())
+        body["fhirAuthorization"] = {"access_token": "SECRET-TOKEN", "token_type": "Bearer",
+                                     "expires_in": 300, "scope": "patient/*.read", "subject": "x"}
+        client.post("/cds-services/dli-order-sign", json=body)
+    page = client.get("/workbench/activity?outcome=documentation-needed").text
+    assert page.count('<a href="/workbench/activity/call?') == sum(
+        "documentation-needed" in json.loads((EXAMPLES / n / "case.json").read_text())["outcomes"].values()
+        for n in CASES[:6]
+    )
+    assert page.count("<svg") == 4
+    link = re.findall(r'href="(/workbench/activity/call\?[^"]+)"', client.get("/workbench/activity").text)[0]
+    call = client.get(link.replace("&amp;", "&"))
+    assert call.status_code == 200 and "SECRET-TOKEN" not in call.text and '<article class="card' in call.text
+    assert "&quot;resourceType&quot;" not in call.text
+    assert client.get("/workbench/activity/call?id=1&hookInstance=other").status_code == 404
+    assert client.get("/workbench/activity/call?id=x").status_code == 404
+
+
+def test_static_assets_only_by_name(client: Client) -> None:
+    assert client.get("/workbench/static/workbench.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/workbench/static/..%2Froutes.py").status_code == 404
+    assert client.get("/workbench/static/routes.py").status_code == 404
+
+
+def test_unchanged_example_record_runs_the_picked_example(client: Client) -> None:
+    first = json.loads((EXAMPLES / CASES[0] / "request.json").read_text())
+    form = urlencode({"example": CASES[1], "request": json.dumps(first), "smoking": "current"})
+    answer = client.post("/workbench/try", content=form, headers=FORM)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/workbench/try?example={CASES[1]}&smoking=current"
+
+
+def test_workbench_reads_no_fhir_server(client: Client) -> None:
+    request = json.loads((EXAMPLES / CASES[0] / "request.json").read_text())
+    del request["prefetch"]["conditions"]
+    request["fhirServer"] = "http://127.0.0.1:9/fhir"  # nothing listens there; never called
+    answer = client.post("/workbench/try", content=urlencode({"request": json.dumps(request)}), headers=FORM)
+    page = client.get(answer.headers["location"]).text
+    assert "reads no FHIR server" in page
+    assert "is missing conditions and no fhirServer was given" in page
+    assert "access_token" not in page

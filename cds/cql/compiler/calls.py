@@ -43,6 +43,7 @@ NO_CONVERSION = frozenset(
         "IndexOf",
         "Indexer",
         "Length",
+        "Descendents",
     }
 )
 _CONVERTIBLE = frozenset({FhirNode, list})  # the types system() may change

@@ -10,7 +10,7 @@ from typing import Any
 from cds.cql.compiler.context import EvaluationContext
 from cds.cql.compiler.expressions import Fn
 from cds.cql.compiler.values import is_type, system
-from cds.cql.errors import CqlRuntimeError
+from cds.cql.errors import CqlCompileError, CqlRuntimeError
 from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
 from cds.cql.syntax import ast, declarations
 
@@ -57,9 +57,22 @@ class CompiledFunction:
 
     def matches(self, values: list[Any]) -> bool:
         return all(
-            v is None or is_type(v, t) or is_type(system(v), t)
+            v is None or is_type(v, t) or (_is_system_spec(t) and _converts_to(v, t))
             for v, t in zip(values, self.operand_types, strict=True)
         )
+
+
+def _is_system_spec(spec: Any) -> bool:
+    return bool(spec[0] != "named" or spec[1] != "FHIR")
+
+
+def _converts_to(value: Any, spec: Any) -> bool:
+    """Whether a FHIR value's System form (FHIRHelpers conversion) is of ``spec``; a value that
+    cannot be converted (a Quantity with a comparator) does not match."""
+    try:
+        return is_type(system(value), spec)
+    except CqlRuntimeError:
+        return False
 
 
 class CompiledLibrary:
@@ -90,6 +103,8 @@ class CompiledLibrary:
 
     def function_fn(self, name: str, args: list[Fn], node: ast.Node) -> Fn | None:
         overloads = [f for f in self.functions.get(name, []) if len(f.operand_names) == len(args)]
+        if overloads and all(f.node.body is None for f in overloads):
+            raise CqlCompileError(f"function {self.name}.{name} is external: the engine cannot run it")
         return call_user(overloads, args) if overloads else None
 
 

@@ -17,7 +17,7 @@ from cds.cql.compiler.scope import Scope
 from cds.cql.compiler.selectors import SelectorCompiler
 from cds.cql.compiler.timing import TimingCompiler
 from cds.cql.compiler.values import get_property, is_type, system
-from cds.cql.errors import CqlRuntimeError
+from cds.cql.errors import CqlCompileError, CqlRuntimeError
 from cds.cql.runtime.clinical import Code, Concept
 from cds.cql.runtime.fhir import FhirNode
 from cds.cql.syntax import ast
@@ -167,6 +167,9 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
             name = "DurationBetween" if kind == "duration" else "DifferenceBetween"
             return self.call_op(node, name, [start, end], precision=precision)
         if op in ("collapse", "expand"):
+            if op == "collapse" and node.per is not None:
+                # collapse merges at the intervals' own precision; a per would change that
+                raise self.error(node, "collapse ... per is not supported", unsupported=True)
             per = self.compile(node.per, scope) if node.per is not None else (lambda ctx, env: None)
             return self.call_op(node, UNARY_OPS[op], [operand, per])
         if op not in UNARY_OPS:
@@ -230,7 +233,11 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
             unit = node.unit
             return self.call_op(node, "ConvertQuantity", [operand, lambda ctx, env: unit])
         assert node.type_spec is not None
-        target = self.lib.type_name(node.type_spec).removeprefix("System.")
+        spec = node.type_spec
+        if isinstance(spec, ast.NamedType) and spec.namespace is None:
+            target = spec.name  # convert targets System types (ToQuantity, ToDateTime, ...)
+        else:
+            target = self.lib.type_name(spec).removeprefix("System.")
         return self.call_op(node, f"To{target}", [operand])
 
     def _Between(self, node: ast.Between, scope: Scope) -> Fn:
@@ -283,7 +290,12 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
             if isinstance(source, ast.Identifier) and source.name not in scope.locals:
                 included = self.lib.included(source.name)
                 if included is not None:
-                    fn: Fn | None = included.function_fn(node.name, args, node)
+                    try:
+                        fn: Fn | None = included.function_fn(node.name, args, node)
+                    except CqlCompileError as exc:
+                        if exc.location is not None:
+                            raise
+                        raise self.error(node, exc.message) from exc
                     if fn is None:
                         raise self.error(
                             node, f"{source.name} has no function {node.name!r} of {len(args)} argument(s)"

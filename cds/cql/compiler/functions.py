@@ -23,6 +23,7 @@ RENAMED = {
     "AgeInYears": "CalculateAge",
     "AgeInMonths": "CalculateAge",
     "AgeInDays": "CalculateAge",
+    "descendents": "Descendents",
 }
 VARIADIC_LIST = frozenset({"Coalesce"})
 

@@ -16,8 +16,9 @@ from cds.cql.compiler.expressions import ExpressionCompiler, Fn
 from cds.cql.compiler.scope import Scope
 from cds.cql.compiler.values import is_type
 from cds.cql.errors import CqlCompileError, CqlError, CqlLoadError, CqlRuntimeError, SourceLocation
-from cds.cql.model import fhir_model
+from cds.cql.model import fhir_400, fhir_model
 from cds.cql.model.fhirhelpers import NativeLibrary
+from cds.cql.model.system_types import SYSTEM_FIRST
 from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
 from cds.cql.syntax import ast, declarations
 
@@ -187,8 +188,11 @@ class LibraryCompiler:
         if f.fn is not None:
             return
         if f.node.body is None:
-            self._error(f.node, f"external function {f.name!r} is not supported")
-            f.fn = _failed
+            # Declaring an external function is allowed (the official FHIRHelpers declares
+            # FHIRPath ones); a call that can only reach external functions is refused at
+            # load (function_fn), and one that reaches one at run time fails.
+            name = f.name
+            f.fn = lambda ctx, env: _external(name)
             return
         try:
             f.fn = self.expr.compile(f.node.body, Scope(frozenset(f.operand_names)))
@@ -267,16 +271,32 @@ class LibraryCompiler:
             overloads = [f for f in overloads if f.fluent]
         if not overloads:
             return None
+        if all(f.node.body is None for f in overloads):
+            raise CqlCompileError(
+                f"function {name!r} is external: the engine cannot run it",
+                SourceLocation(self.name, node.line, node.column),
+            )
         return call_user(overloads, args)
 
     def is_fhir_type(self, name: str) -> bool:
+        if name in fhir_400.CODE_TYPES_4_0_0 and fhir_400.declares_fhir_4_0_0(self.ast.usings):
+            return True
         return fhir_model.is_fhir_type(name)
+
+    def _default_namespace(self, name: str) -> str:
+        """Where an unqualified type name resolves: as the reference translator does, in the
+        library's data model first (``Quantity`` is ``FHIR.Quantity`` under ``using FHIR``),
+        then in System."""
+        uses_fhir = any(u.model == "FHIR" for u in self.ast.usings)
+        if uses_fhir and self.is_fhir_type(name) and name not in SYSTEM_FIRST:
+            return "FHIR"
+        return "System" if name in SYSTEM_TYPE_NAMES else "FHIR"
 
     def type_name(self, spec: ast.TypeSpec) -> str:
         if isinstance(spec, ast.NamedType):
             if spec.namespace:
                 return f"{spec.namespace}.{spec.name}"
-            return f"System.{spec.name}" if spec.name in SYSTEM_TYPE_NAMES else f"FHIR.{spec.name}"
+            return f"{self._default_namespace(spec.name)}.{spec.name}"
         if isinstance(spec, ast.ListType):
             return f"List<{self.type_name(spec.element)}>"
         if isinstance(spec, ast.IntervalType):
@@ -287,7 +307,7 @@ class LibraryCompiler:
         if isinstance(spec, ast.NamedType):
             ns = spec.namespace
             if ns is None:
-                ns = "System" if spec.name in SYSTEM_TYPE_NAMES else "FHIR"
+                ns = self._default_namespace(spec.name)
             if ns == "System" and spec.name not in SYSTEM_TYPE_NAMES:
                 raise CqlCompileError(
                     f"unknown type System.{spec.name}", SourceLocation(self.name, spec.line, spec.column)
@@ -319,6 +339,10 @@ def _parameter_fn(name: str, default: Fn | None, spec: Any) -> Fn:
         return cache[key]
 
     return read
+
+
+def _external(name: str) -> Any:
+    raise CqlRuntimeError(f"function {name!r} is external: the engine cannot run it")
 
 
 def _failed(ctx: Any, env: dict[str, Any]) -> Any:

@@ -20,6 +20,7 @@ from cds.cql.compiler.context import EvaluationContext
 from cds.cql.compiler.scope import Scope
 from cds.cql.operators import registry
 from cds.cql.operators.comparison import order_keys
+from cds.cql.runtime import temporal
 from cds.cql.runtime.values import Tuple
 from cds.cql.syntax import ast
 
@@ -238,9 +239,24 @@ def _comparer() -> Any:
         if b is None:
             return 1
         result = compare(a, b)
+        if result is None and temporal.is_temporal(a) and type(a) is type(b):
+            return _by_earliest(a, b)
         return 0 if result is None else result
 
     return cmp
+
+
+def _by_earliest(a: Any, b: Any) -> int:
+    """Date/time values whose order is uncertain (different precisions, e.g. @2012-01-01 and
+    @2012-01-01T12) in a total order consistent with CQL comparison: by the earliest moment
+    each stands for, then the less precise first."""
+    from cds.cql.operators.comparison import compare
+
+    depth = len(a.PRECISIONS)
+    result = compare(temporal.filled(a, depth, False), temporal.filled(b, depth, False))
+    if result:
+        return result
+    return (len(a.parts) > len(b.parts)) - (len(a.parts) < len(b.parts))
 
 
 def _sort(

@@ -11,12 +11,23 @@ from mypy_extensions import trait
 
 from cds.cql.compiler.values import system
 from cds.cql.errors import CqlCompileError, CqlRuntimeError
+from cds.cql.model import system_types
 from cds.cql.runtime import temporal
 from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
 from cds.cql.runtime.fhir import FhirNode
 from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.quantity import Quantity, Ratio
-from cds.cql.runtime.values import MAX_INTEGER, MIN_INTEGER, Long, Tuple
+from cds.cql.runtime.values import (
+    DECIMAL_SCALE,
+    MAX_DECIMAL,
+    MAX_INTEGER,
+    MAX_LONG,
+    MIN_DECIMAL,
+    MIN_INTEGER,
+    MIN_LONG,
+    Long,
+    Tuple,
+)
 from cds.cql.syntax import ast
 
 if TYPE_CHECKING:
@@ -51,8 +62,16 @@ class SelectorCompiler:
                 raise self.error(node, f"integer literal {raw} is out of range")
         elif kind == "long":
             value = Long(int(str(raw)))
+            if not MIN_LONG <= value <= MAX_LONG:
+                raise self.error(node, f"long literal {raw}L is out of range")
         elif kind == "decimal":
             value = decimal.Decimal(str(raw))
+            # CQL Decimal: 8 digits of scale, magnitude below 10^20 (Appendix B, Decimal)
+            exponent = value.as_tuple().exponent
+            if isinstance(exponent, int) and exponent < -DECIMAL_SCALE:
+                raise self.error(node, f"decimal literal {raw} has more than {DECIMAL_SCALE} decimal places")
+            if not MIN_DECIMAL <= value <= MAX_DECIMAL:
+                raise self.error(node, f"decimal literal {raw} is out of range")
         elif kind == "date":
             value = temporal.parse_date(str(raw))
             if value is None:
@@ -105,9 +124,28 @@ class SelectorCompiler:
         namespace = node.type_spec.namespace
         if namespace in (None, "System") and type_name in ("Code", "Concept", "Quantity", "Ratio", "Tuple"):
             return self._system_instance(node, type_name, elements)
+        if namespace in (None, "System") and type_name in ("ValueSet", "CodeSystem"):
+            return self._vocabulary_instance(node, type_name, elements)
+        if namespace in (None, "FHIR") and type_name in system_types.FHIR_PRIMITIVE_TO_SYSTEM:
+            return self._primitive_instance(node, type_name, elements)
         if namespace in (None, "FHIR") and self.lib.is_fhir_type(type_name):
             return lambda ctx, env: FhirNode(type_name, {n: _to_json(f(ctx, env)) for n, f in elements})
         raise self.error(node, f"instance selector for {type_name} is not supported", unsupported=True)
+
+    def _primitive_instance(self, node: ast.Node, type_name: str, elements: list[tuple[str, Fn]]) -> Fn:
+        """``string { value: x }``: the engine reads FHIR primitives as their System values, so
+        the instance is its ``value`` (as read from JSON). ``id`` and ``extension`` are refused."""
+        others = [n for n, _ in elements if n != "value"]
+        if others:
+            raise self.error(
+                node,
+                f"instance of the FHIR primitive {type_name} with {others[0]!r} is not supported",
+                unsupported=True,
+            )
+        if not elements:
+            return lambda ctx, env: None
+        value = elements[0][1]
+        return lambda ctx, env: system(value(ctx, env))
 
     def _system_instance(self, node: ast.Node, type_name: str, elements: list[tuple[str, Fn]]) -> Fn:
         def values(ctx: Any, env: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +173,28 @@ class SelectorCompiler:
                 values(ctx, env).get("numerator"), values(ctx, env).get("denominator")
             )
         return lambda ctx, env: Tuple(values(ctx, env))
+
+    def _vocabulary_instance(self, node: ast.Node, type_name: str, elements: list[tuple[str, Fn]]) -> Fn:
+        """``ValueSet { id: ..., version: ... }`` / ``CodeSystem { ... }``: a reference (the
+        ``name`` element, display only, is not kept: refused rather than dropped)."""
+        allowed = ("id", "version", "codesystems") if type_name == "ValueSet" else ("id", "version")
+        for name, _ in elements:
+            if name not in allowed:
+                raise self.error(node, f"{type_name} instance element {name!r} is not supported", unsupported=True)
+        fns = dict(elements)
+        id_fn, version_fn, systems_fn = fns.get("id"), fns.get("version"), fns.get("codesystems")
+
+        def make(ctx: Any, env: dict[str, Any]) -> Any:
+            ref_id = None if id_fn is None else system(id_fn(ctx, env))
+            if not isinstance(ref_id, str):
+                raise CqlRuntimeError(f"a {type_name} needs an id (a String)")
+            version = None if version_fn is None else system(version_fn(ctx, env))
+            if type_name == "CodeSystem":
+                return CodeSystemRef(ref_id, version)
+            systems = [] if systems_fn is None else systems_fn(ctx, env) or []
+            return ValueSetRef(ref_id, version, tuple(systems))
+
+        return make
 
     def _CodeSelector(self, node: ast.CodeSelector, scope: Scope) -> Fn:
         system_fn = self.compile(node.system, scope)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mypy_extensions import trait
 
 from cds.cql.compiler.values import system
+from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.quantity import Quantity
 from cds.cql.syntax import ast
 
@@ -85,13 +86,15 @@ class TimingCompiler:
         left_point = self._point_of(node, left, first=not before)
         if relation is None:
             return self.call_op(node, "SameAs", [left_point, shifted], precision=_unit_precision(q))
+        extra = {"precision": node.precision}
         if relation == "or more":
             name = "SameOrBefore" if before else "SameOrAfter"
-            return self.call_op(node, name, [left_point, shifted])
+            return self.call_op(node, name, [left_point, shifted], **extra)
         if relation == "more than":
-            return self.call_op(node, "Before" if before else "After", [left_point, shifted])
-        make = self.operator(node, "IntervalSelector")
+            return self.call_op(node, "Before" if before else "After", [left_point, shifted], **extra)
+        make = _window  # a computed window may be empty (e.g. less than 1 day after a date): no error
         closed_far = relation == "or less"
+        closed_near = bool(node.inclusive)  # "on or before/after": the point itself is in the window
 
         def window(ctx: Any, env: dict[str, Any]) -> Any:
             far = shifted(ctx, env)
@@ -99,15 +102,15 @@ class TimingCompiler:
             if far is None or near is None:
                 return None
             if before:
-                return make(far, near, closed_far, False)
-            return make(near, far, False, closed_far)
+                return make(far, near, closed_far, closed_near)
+            return make(near, far, closed_near, closed_far)
 
-        return self.call_op(node, "In", [left_point, window])
+        return self.call_op(node, "In", [left_point, window], **extra)
 
     def _within(self, node: ast.Timing, left: Fn, right: Fn) -> Fn:
         q = self._quantity(node)
         sub, add = self.operator(node, "Subtract"), self.operator(node, "Add")
-        make = self.operator(node, "IntervalSelector")
+        make = _window
         closed = not node.proper
         point = self._point_of(node, right)
 
@@ -129,6 +132,10 @@ class TimingCompiler:
             return start(value) if isinstance(value, Interval) else value
 
         return point
+
+
+def _window(low: Any, high: Any, low_closed: bool, high_closed: bool) -> Interval:
+    return Interval(low, high, low_closed, high_closed)
 
 
 def _unit_precision(q: Quantity) -> str | None:

@@ -76,6 +76,7 @@ _SYSTEM_TYPES: dict[str, Any] = {
     "Concept": Concept,
     "ValueSet": ValueSetRef,
     "CodeSystem": CodeSystemRef,
+    "Vocabulary": (ValueSetRef, CodeSystemRef),
     "Tuple": Tuple,
 }
 _SYSTEM_NAMES = frozenset({*_SYSTEM_TYPES, "Integer", "Long", "Any"})

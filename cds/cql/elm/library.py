@@ -4,8 +4,8 @@ statements (defines and functions), annotation-free.
 
 Definitions are typed on demand (a define used before it is declared is typed when first
 referenced); a function's result type is its body's. Included libraries resolve as in the engine:
-the native FHIRHelpers 4.0.1 (typed by the model info's conversion functions) first, then
-``<Name>-<version>.cql`` / ``<Name>.cql`` in the library folders.
+``<Name>-<version>.cql`` / ``<Name>.cql`` in the library folders, else the native FHIRHelpers
+(typed by the model info's conversion functions).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 from cds.cql.elm.translator import ExpressionTranslator
 from cds.cql.elm.typed import Local, Scope, Typed
 from cds.cql.errors import SourceLocation
-from cds.cql.model.system_types import SYSTEM_PARENTS
+from cds.cql.model import fhir_400
+from cds.cql.model.system_types import SYSTEM_FIRST, SYSTEM_PARENTS
 from cds.cql.syntax import ast, declarations
 from cds.cql.types import model_info
 from cds.cql.types.errors import CannotType, CqlTypeError
@@ -59,6 +60,16 @@ class NativeHelpers:
         for source, target, name in model_info.conversion_table():
             info = FunctionInfo(name, (source,), result=target)
             self._functions.setdefault(name, []).append(info)
+        # The native functions that are no implicit conversion (ToQuantityIgnoringComparator,
+        # ToInterval of a Quantity, ToCalendarUnit), by their declared signatures.
+        from cds.cql.model.fhirhelpers import FHIRHELPERS
+
+        for name, overloads in FHIRHELPERS.functions.items():
+            for native in overloads:
+                operands = tuple(_native_type(t) for t in native.operand_types)
+                known = self._functions.setdefault(name, [])
+                if all(f.operands != operands for f in known):
+                    known.append(FunctionInfo(name, operands, result=_native_type(native.result_type)))
 
     def lookup(self, name: str) -> tuple[str, CqlType] | None:
         return None
@@ -69,6 +80,13 @@ class NativeHelpers:
     def function_result(self, info: FunctionInfo, node: ast.Node) -> CqlType:
         assert info.result is not None
         return info.result
+
+
+def _native_type(name: str) -> CqlType:
+    """A native FHIRHelpers signature's type name (``FHIR.Quantity``, ``Interval<System.Quantity>``)."""
+    if name.startswith("Interval<"):
+        return IntervalType(NamedType(name[len("Interval<") : -1]))
+    return NamedType(name)
 
 
 class LibraryTranslator:
@@ -90,6 +108,7 @@ class LibraryTranslator:
         self._parameter_types: dict[str, CqlType] = {}
         self._functions: dict[str, list[FunctionInfo]] = {}
         self.uses_fhir = any(u.model == "FHIR" for u in library.usings)
+        self.fhir_4_0_0 = fhir_400.declares_fhir_4_0_0(library.usings)
         for using in library.usings:
             if using.model not in ("FHIR", "System"):
                 raise CannotType(f"cannot type the model {using.model}", self.where(using))
@@ -117,23 +136,18 @@ class LibraryTranslator:
 
     # ------------------------------------------------------------------ includes
     def _include(self, include: declarations.IncludeDef) -> Any:
-        """As the engine resolves includes: the native library first (FHIRHelpers 4.0.1, typed
-        by the model info's conversion functions), then ``<Name>-<version>.cql`` / ``<Name>.cql``
-        in the library folders."""
+        """As the engine resolves includes: ``<Name>-<version>.cql`` / ``<Name>.cql`` in the
+        library folders, else the native FHIRHelpers (typed by the model info's conversions)."""
+        from cds.cql.library_source import find_library
         from cds.cql.model.fhirhelpers import native_library
         from cds.cql.syntax import parse_library
 
+        found = find_library(self.library_dirs, include.name, include.version)
+        if found is not None:
+            parsed = parse_library(found.text, source_name=found.origin)
+            return LibraryTranslator(parsed, self.library_dirs, list_promotion=self.list_promotion)
         if native_library(include.name, include.version) is not None:
             return NativeHelpers()
-        names = ([f"{include.name}-{include.version}.cql"] if include.version else []) + [
-            f"{include.name}.cql"
-        ]
-        for folder in self.library_dirs:
-            for file in names:
-                path = folder / file
-                if path.is_file():
-                    parsed = parse_library(path.read_text(encoding="utf-8"), source_name=str(path))
-                    return LibraryTranslator(parsed, self.library_dirs, list_promotion=self.list_promotion)
         raise CqlTypeError(f"included library {include.name} not found", self.where(include))
 
     def include(self, alias: str) -> Any:
@@ -143,9 +157,15 @@ class LibraryTranslator:
     def resolve_type(self, spec: ast.TypeSpec) -> CqlType:
         if isinstance(spec, ast.NamedType):
             ns, name = spec.namespace, spec.name
+            # Unqualified names resolve in the library's data model first, as the reference
+            # translator does (``Quantity`` is ``FHIR.Quantity`` under ``using FHIR``).
+            if ns is None and self.uses_fhir and model_info.is_fhir_type(name) and name not in SYSTEM_FIRST:
+                return NamedType(f"FHIR.{name}")
             if ns in (None, "System") and f"System.{name}" in SYSTEM_PARENTS:
                 return NamedType(f"System.{name}")
             if ns in (None, "FHIR") and self.uses_fhir and model_info.is_fhir_type(name):
+                return NamedType(f"FHIR.{name}")
+            if ns in (None, "FHIR") and self.fhir_4_0_0 and name in fhir_400.CODE_TYPES_4_0_0:
                 return NamedType(f"FHIR.{name}")
             raise CqlTypeError(f"unknown type {ns + '.' if ns else ''}{name}", self.where(spec))
         if isinstance(spec, ast.ListType):

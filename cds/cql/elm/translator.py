@@ -152,6 +152,17 @@ class ExpressionTranslator:
         if not candidates:
             raise self.cannot(node, f"the System operator {name}")
         found = resolve(candidates, [a.type for a in args])
+        if found is None and self.lib.list_promotion:
+            # List promotion (an option): a single value where the operator takes a list.
+            promoted = [
+                a
+                if isinstance(a.type, ListType) or a.type == NULL
+                else Typed({"type": "ToList", "operand": a.elm}, ListType(a.type))
+                for a in args
+            ]
+            found = resolve(candidates, [a.type for a in promoted])
+            if found is not None:
+                args = promoted
         if found is None:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no {name} operator for ({types})")
@@ -317,6 +328,11 @@ class ExpressionTranslator:
             zero = shapes.literal(INTEGER, "0")
             end = {"type": "Coalesce", "operand": [count, zero]}
             found.elm = shapes.operator("Slice", [source, zero, end])
+            return found
+        if name == "Slice" and len(args) < 3:  # the optional bounds: a null start or end is open
+            found = self.call_operator(node, "Slice", args)
+            found.elm.setdefault("startIndex", {"type": "Null"})
+            found.elm.setdefault("endIndex", {"type": "Null"})
             return found
         if name == "Tail" and len(args) == 1:
             found = self.call_operator(node, "Tail", args)

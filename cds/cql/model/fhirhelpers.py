@@ -176,8 +176,9 @@ IMPLICIT_CONVERSIONS: dict[str, tuple[str, str]] = {
     **{f"FHIR.{t}": (s, _PRIMITIVE_FUNCTIONS[s]) for t, s in FHIR_PRIMITIVE_TO_SYSTEM.items()},
 }
 
-# FHIRHelpers 4.0.0 (which the Da Vinci libraries include) names FHIR 4.0.0 model-info types that the
-# 4.0.1 model lacks: the native 4.0.1 stands in for it. TODO: report this as a load warning.
+# Without a FHIRHelpers text in the library folders, the native 4.0.1 stands in for FHIRHelpers
+# 4.0.0 too (which the Da Vinci libraries include; they declare FHIR 4.0.0, read as 4.0.1 with
+# a load warning: cds.cql.api.model_warnings).
 _NATIVE = {("FHIRHelpers", "4.0.1"): FHIRHELPERS, ("FHIRHelpers", "4.0.0"): FHIRHELPERS}
 
 

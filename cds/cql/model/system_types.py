@@ -91,3 +91,9 @@ def system_is_subtype(sub: str, sup: str) -> bool:
 def fhir_primitive_system_type(fhir_type: str) -> str | None:
     """The System type of a FHIR primitive's value (``"dateTime"`` → ``"System.DateTime"``)."""
     return FHIR_PRIMITIVE_TO_SYSTEM.get(fhir_type.removeprefix("FHIR."))
+
+
+#: Unqualified type names resolve in the library's data model first (``Quantity`` is
+#: ``FHIR.Quantity`` under ``using FHIR``), except these System terminology types: the reference
+#: translator types FHIRHelpers' ``ValueSet { id: uri }`` as a System.ValueSet.
+SYSTEM_FIRST = frozenset({"ValueSet", "CodeSystem", "Vocabulary"})

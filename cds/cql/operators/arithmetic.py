@@ -7,7 +7,10 @@ import decimal
 import math
 from typing import Any
 
+from cds.cql.errors import CqlRuntimeError
+from cds.cql.operators import uncertainty
 from cds.cql.operators.registry import operator
+from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.quantity import Quantity
 from cds.cql.runtime.values import (
     DECIMAL_CONTEXT,
@@ -72,6 +75,8 @@ def add(a: Any, b: Any) -> Any:
         from cds.cql.operators.datetime import add_quantity
 
         return add_quantity(a, b)
+    if type(a) is Interval or type(b) is Interval:
+        return uncertainty.arithmetic(a, b, "+")
     kind = _kind(a, b)
     if kind == "quantity":
         return _quantity_op(a, b, 1)
@@ -89,6 +94,8 @@ def subtract(a: Any, b: Any) -> Any:
         from cds.cql.operators.datetime import add_quantity
 
         return add_quantity(a, Quantity(-b.value, b.unit))
+    if type(a) is Interval or type(b) is Interval:
+        return uncertainty.arithmetic(a, b, "-")
     kind = _kind(a, b)
     if kind == "quantity":
         return _quantity_op(a, b, -1)
@@ -139,6 +146,8 @@ def _unit_product(u1: str, u2: str, sign: int) -> str:
 def Multiply(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
+    if type(a) is Interval or type(b) is Interval:
+        return uncertainty.arithmetic(a, b, "*")
     kind = _kind(a, b)
     if kind == "quantity":
         qa = a if isinstance(a, Quantity) else Quantity(a, "1")
@@ -154,6 +163,8 @@ def Multiply(a: Any, b: Any) -> Any:
 def Divide(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
+    if type(a) is Interval or type(b) is Interval:
+        raise CqlRuntimeError("Divide is not defined for uncertainties (durations between imprecise date/times)")
     if isinstance(a, Quantity) or isinstance(b, Quantity):
         qa = a if isinstance(a, Quantity) else Quantity(a, "1")
         qb = b if isinstance(b, Quantity) else Quantity(b, "1")
@@ -171,8 +182,10 @@ def Divide(a: Any, b: Any) -> Any:
 def TruncatedDivide(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
+    if type(a) is Interval or type(b) is Interval:
+        raise CqlRuntimeError("TruncatedDivide is not defined for uncertainties (durations between imprecise date/times)")
     if isinstance(a, Quantity) or isinstance(b, Quantity):
-        return None
+        return _quantity_division(a, b, TruncatedDivide)
     kind = _kind(a, b)
     if _dec(b) == 0:
         return None
@@ -186,15 +199,34 @@ def TruncatedDivide(a: Any, b: Any) -> Any:
 def Modulo(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
+    if type(a) is Interval or type(b) is Interval:
+        raise CqlRuntimeError("Modulo is not defined for uncertainties (durations between imprecise date/times)")
     kind = _kind(a, b)
     if kind == "quantity":
-        return None
+        return _quantity_division(a, b, Modulo)
     if _dec(b) == 0:
         return None
     if kind == "decimal":
         return _fit(_dec(a) % _dec(b), kind)
     r = abs(int(a)) % abs(int(b))
     return _fit(r if int(a) >= 0 else -r, kind)
+
+
+def _quantity_division(a: Any, b: Any, op: Any) -> Quantity | None:
+    """``div``/``mod`` of two quantities of one dimension: the values in the first one's unit,
+    the result in that unit."""
+    if not isinstance(a, Quantity) or not isinstance(b, Quantity):
+        return None
+    right = b.value
+    if b.unit != a.unit:
+        from cds.cql.runtime import ucum
+
+        converted = ucum.convert(b.value, b.unit, a.unit)
+        if converted is None:
+            return None
+        right = converted
+    value = op(a.value, right)
+    return None if value is None else Quantity(value, a.unit)
 
 
 @operator("Negate")
@@ -289,92 +321,45 @@ def Power(a: Any, b: Any) -> Any:
 
 
 def successor(x: Any) -> Any:
-    if x is None:
-        return None
-    if isinstance(x, Long):
-        return _fit(int(x) + 1, "long")
-    if _is_int(x):
-        return _fit(x + 1, "integer")
-    if isinstance(x, D):
-        return _fit(x + STEP, "decimal")
-    if isinstance(x, Quantity):
-        return Quantity(x.value + STEP, x.unit)
-    method = getattr(x, "successor", None)
-    if method is not None:
-        return method()
-    return None
+    """The next value of ``x``'s type at its precision; None for null and past the type's
+    maximum (interval boundaries use this form; the Successor operator raises there)."""
+    return _step(x, 1)
 
 
 def predecessor(x: Any) -> Any:
+    return _step(x, -1)
+
+
+def _step(x: Any, sign: int) -> Any:
     if x is None:
         return None
     if isinstance(x, Long):
-        return _fit(int(x) - 1, "long")
+        return _fit(int(x) + sign, "long")
     if _is_int(x):
-        return _fit(x - 1, "integer")
+        return _fit(x + sign, "integer")
     if isinstance(x, D):
-        return _fit(x - STEP, "decimal")
+        return _fit(x + sign * STEP, "decimal")
     if isinstance(x, Quantity):
-        return Quantity(x.value - STEP, x.unit)
-    method = getattr(x, "predecessor", None)
-    if method is not None:
-        return method()
+        value = _fit(x.value + sign * STEP, "decimal")
+        return None if value is None else Quantity(value, x.unit)
+    from cds.cql.runtime import temporal
+
+    if temporal.is_temporal(x):
+        return x.shifted(sign)
     return None
 
 
 @operator("Successor")
 def Successor(x: Any) -> Any:
-    return successor(x)
+    result = successor(x)
+    if result is None and x is not None:
+        raise CqlRuntimeError(f"successor of {x!r}: the maximum value of its type has no successor")
+    return result
 
 
 @operator("Predecessor")
 def Predecessor(x: Any) -> Any:
-    return predecessor(x)
-
-
-def min_value(type_name: str) -> Any:
-    name = type_name.removeprefix("System.")
-    if name == "Integer":
-        return MIN_INTEGER
-    if name == "Long":
-        return Long(MIN_LONG)
-    if name == "Decimal":
-        return MIN_DECIMAL
-    from cds.cql.runtime import temporal
-
-    if name == "Date":
-        return temporal.Date(1, 1, 1)
-    if name == "DateTime":
-        return temporal.DateTime((1, 1, 1, 0, 0, 0, 0), D(0))
-    if name == "Time":
-        return temporal.Time(0, 0, 0, 0)
-    return None
-
-
-def max_value(type_name: str) -> Any:
-    name = type_name.removeprefix("System.")
-    if name == "Integer":
-        return MAX_INTEGER
-    if name == "Long":
-        return Long(MAX_LONG)
-    if name == "Decimal":
-        return MAX_DECIMAL
-    from cds.cql.runtime import temporal
-
-    if name == "Date":
-        return temporal.Date(9999, 12, 31)
-    if name == "DateTime":
-        return temporal.DateTime((9999, 12, 31, 23, 59, 59, 999), D(0))
-    if name == "Time":
-        return temporal.Time(23, 59, 59, 999)
-    return None
-
-
-@operator("MinValue")
-def MinValue(type_name: str) -> Any:
-    return min_value(type_name)
-
-
-@operator("MaxValue")
-def MaxValue(type_name: str) -> Any:
-    return max_value(type_name)
+    result = predecessor(x)
+    if result is None and x is not None:
+        raise CqlRuntimeError(f"predecessor of {x!r}: the minimum value of its type has no predecessor")
+    return result

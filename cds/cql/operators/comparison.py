@@ -7,7 +7,10 @@ from __future__ import annotations
 import decimal
 from typing import Any
 
+from cds.cql.errors import CqlRuntimeError
+from cds.cql.operators import uncertainty
 from cds.cql.operators.registry import operator
+from cds.cql.runtime.interval import Interval
 from cds.cql.runtime.quantity import Quantity
 from cds.cql.runtime.temporal import Date, DateTime, Time
 from cds.cql.runtime.values import Tuple
@@ -46,6 +49,8 @@ def equal(a: Any, b: Any) -> bool | None:
             return False if isinstance(b, list) else None
         result: bool | None = True
         for x, y in zip(a, b, strict=True):
+            if x is None and y is None:
+                continue  # null elements of lists are considered equal
             r = equal(x, y)
             if r is False:
                 return False
@@ -65,6 +70,9 @@ def equal(a: Any, b: Any) -> bool | None:
             if r is None:
                 result = None
         return result
+    if (type(a) is Interval) is not (type(b) is Interval) and (type(a) is int or type(b) is int):
+        c = uncertainty.compare(a, b)  # an uncertainty against an Integer
+        return None if c is None else c == 0
     method = getattr(a, "cql_equal", None)
     if method is not None:
         answer: bool | None = method(b)
@@ -85,8 +93,8 @@ def equivalent(a: Any, b: Any) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return " ".join(a.lower().split()) == " ".join(b.lower().split())
     if isinstance(a, decimal.Decimal) and isinstance(b, decimal.Decimal):
-        scale = min(-a.as_tuple().exponent, -b.as_tuple().exponent)  # type: ignore[operator]
-        scale = max(scale, 0)
+        # rounded to the least precise operand; trailing zeros do not count as precision
+        scale = max(min(_scale(a), _scale(b)), 0)
         q = decimal.Decimal(1).scaleb(-scale)
         return a.quantize(q, rounding=decimal.ROUND_HALF_UP) == b.quantize(q, rounding=decimal.ROUND_HALF_UP)
     if isinstance(a, list):
@@ -102,6 +110,11 @@ def equivalent(a: Any, b: Any) -> bool:
         return bool(method(b))
     r = equal(a, b)
     return r is True
+
+
+def _scale(value: decimal.Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) else 0
 
 
 def compare(a: Any, b: Any, precision: str | None = None) -> int | None:
@@ -122,6 +135,8 @@ def compare(a: Any, b: Any, precision: str | None = None) -> int | None:
     if method is not None:
         r: int | None = method(b, precision) if precision is not None else method(b)
         return r
+    if type(a) is Interval or type(b) is Interval:
+        return uncertainty.compare(a, b)
     if isinstance(a, bool) and isinstance(b, bool):
         return (a > b) - (a < b)
     return None
@@ -159,38 +174,58 @@ def order_keys(values: list[Any]) -> list[tuple[Any, ...]] | None:
 
 
 def less(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    if type(a) is Interval or type(b) is Interval:
+        return uncertainty.relation(a, b, "<")
     c = compare(a, b, precision)
     return None if c is None else c < 0
 
 
 def less_or_equal(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    if type(a) is Interval or type(b) is Interval:
+        return uncertainty.relation(a, b, "<=")
     c = compare(a, b, precision)
     return None if c is None else c <= 0
 
 
 def greater(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    if type(a) is Interval or type(b) is Interval:
+        return uncertainty.relation(a, b, ">")
     c = compare(a, b, precision)
     return None if c is None else c > 0
 
 
 def greater_or_equal(a: Any, b: Any, precision: str | None = None) -> bool | None:
+    if type(a) is Interval or type(b) is Interval:
+        return uncertainty.relation(a, b, ">=")
     c = compare(a, b, precision)
     return None if c is None else c >= 0
 
 
+def _same_tuple_type(a: Any, b: Any) -> None:
+    """``=`` and ``~`` take two operands of one type (``=<T>(T, T)``): tuples with different
+    element names have no common type, so no operator applies (a type error)."""
+    if type(a) is Tuple and type(b) is Tuple and a.keys() != b.keys():
+        raise CqlRuntimeError(
+            f"cannot compare tuples of different types ({', '.join(a)} and {', '.join(b)})"
+        )
+
+
 @operator("Equal")
 def Equal(a: Any, b: Any) -> bool | None:
+    _same_tuple_type(a, b)
     return equal(a, b)
 
 
 @operator("NotEqual")
 def NotEqual(a: Any, b: Any) -> bool | None:
+    _same_tuple_type(a, b)
     r = equal(a, b)
     return None if r is None else not r
 
 
 @operator("Equivalent")
 def Equivalent(a: Any, b: Any) -> bool:
+    _same_tuple_type(a, b)
     return equivalent(a, b)
 
 

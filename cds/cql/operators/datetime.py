@@ -128,73 +128,82 @@ def _python(value: Any) -> dt.datetime:
     )
     p = (p + [0] * 7)[:7]
     if isinstance(value, temporal.Time):
-        return dt.datetime(2000, 1, 1, p[0], p[1] if len(value.parts) > 1 else 0)
+        t = (list(value.parts) + [0, 0, 0, 0])[:4]
+        return dt.datetime(2000, 1, 1, t[0], t[1], t[2], t[3] * 1000)
     return dt.datetime(p[0], p[1] or 1, p[2] or 1, p[3], p[4], p[5], p[6] * 1000)
 
 
+# Calendar duration semantics (CQL 1.5 §5.6 and Appendix B Equivalent): a unit in the next
+# coarser one. Years and months in days follow the spec's 1 year ~ 365 days, 1 month ~ 30 days.
+_IN_UNITS = {
+    ("year", "month"): 12,
+    ("year", "day"): 365,
+    ("month", "day"): 30,
+    ("day", "hour"): 24,
+    ("hour", "minute"): 60,
+    ("minute", "second"): 60,
+    ("second", "millisecond"): 1000,
+}
+_CHAIN = ("year", "month", "day", "hour", "minute", "second", "millisecond")
+
+
+def _per(coarse: str, fine: str) -> int:
+    """How many ``fine`` units make one ``coarse`` unit (``fine`` finer than ``coarse``)."""
+    direct = _IN_UNITS.get((coarse, fine))
+    if direct is not None:
+        return direct
+    if coarse in ("year", "month") and fine not in ("year", "month"):
+        return _IN_UNITS[(coarse, "day")] * _per("day", fine)
+    i = _CHAIN.index(coarse)
+    return _IN_UNITS[(coarse, _CHAIN[i + 1])] * _per(_CHAIN[i + 1], fine)
+
+
 def add_quantity(value: Any, q: Quantity) -> Any:
-    """A Date/DateTime/Time plus a temporal quantity (calendar arithmetic; month ends clamp)."""
+    """A Date/DateTime/Time plus a temporal quantity: calendar arithmetic (month ends clamp); a
+    quantity finer than the value is first converted to the value's precision, truncated
+    (CQL 1.5 §5.6.2); a result out of the type's range is an error."""
     unit = _UNITS.get(q.unit)
     if unit is None:
         raise CqlRuntimeError(f"cannot add {q.unit!r} to a {type(value).__name__}")
     amount = int(q.value)
-    parts = list(value.parts)
+    if unit == "week":
+        unit, amount = "day", amount * 7
     names = value.PRECISIONS
+    if unit not in names:
+        raise CqlRuntimeError(f"cannot add {unit}s to a {type(value).__name__}")
+    precision = names[len(value.parts) - 1]
+    if names.index(unit) > names.index(precision):
+        per = _per(precision, unit)
+        amount = abs(amount) // per * (1 if amount >= 0 else -1)
+        unit = precision
     if isinstance(value, temporal.Time):
-        seconds = {"hour": 3600, "minute": 60, "second": 1}.get(unit)
-        if seconds is None and unit != "millisecond":
-            raise CqlRuntimeError(f"cannot add {unit} to a Time")
-        full = (parts + [0, 0, 0])[:4]
-        total = ((full[0] * 3600 + full[1] * 60 + full[2]) * 1000 + full[3]) + (
-            amount if unit == "millisecond" else amount * (seconds or 0) * 1000
-        )
-        total %= 86400000
-        new = [total // 3600000, total // 60000 % 60, total // 1000 % 60, total % 1000]
-        return temporal.Time(*new[: len(parts)])
+        shifted = value.with_parts(value.parts[: names.index(unit) + 1]).shifted(amount)
+        if shifted is None:  # a Time wraps around midnight
+            full = (list(value.parts) + [0, 0, 0])[:4]
+            scale = (3600000, 60000, 1000, 1)[names.index(unit)]
+            total = ((full[0] * 3600 + full[1] * 60 + full[2]) * 1000 + full[3] + amount * scale) % 86400000
+            moved = (total // 3600000, total // 60000 % 60, total // 1000 % 60, total % 1000)
+            return temporal.Time(*moved[: len(value.parts)])
+        return temporal.Time(*(tuple(shifted.parts) + tuple(value.parts[len(shifted.parts) :])))
+    parts = list(value.parts)
     if unit in ("year", "month"):
         months = amount * (12 if unit == "year" else 1)
-        if len(parts) == 1 and unit == "month":
-            months = (months // 12) * 12
         year, month = parts[0], parts[1] if len(parts) > 1 else 1
-        total = year * 12 + (month - 1) + months
-        year, month = divmod(total, 12)
-        month += 1
+        year, month0 = divmod(year * 12 + (month - 1) + months, 12)
         if not 1 <= year <= 9999:
-            return None
+            raise CqlRuntimeError(f"{value!r} + {q.value} {q.unit}: the year {year} is out of range")
         parts[0] = year
         if len(parts) > 1:
-            parts[1] = month
+            parts[1] = month0 + 1
         if len(parts) > 2:
-            parts[2] = min(parts[2], temporal.days_in_month(year, month))
+            parts[2] = min(parts[2], temporal.days_in_month(year, month0 + 1))
         return _rebuild(value, parts)
-    days = {"week": 7, "day": 1}.get(unit)
-    if days is not None and len(parts) < 3:
-        # Adding days to a month/year-precision value adds whole units of its precision.
-        return _rebuild(value, parts)
-    delta = {
-        "week": dt.timedelta(days=7 * amount),
-        "day": dt.timedelta(days=amount),
-        "hour": dt.timedelta(hours=amount),
-        "minute": dt.timedelta(minutes=amount),
-        "second": dt.timedelta(seconds=amount),
-        "millisecond": dt.timedelta(milliseconds=amount),
-    }[unit]
-    try:
-        moment = _python(value) + delta
-    except OverflowError:
-        return None
-    if not 1 <= moment.year <= 9999:
-        return None
-    full = [
-        moment.year,
-        moment.month,
-        moment.day,
-        moment.hour,
-        moment.minute,
-        moment.second,
-        moment.microsecond // 1000,
-    ]
-    return _rebuild(value, full[: len(parts)] if len(names) > 3 or len(parts) <= 3 else full[: len(parts)])
+    # days and finer: move the components down to the unit, keep the finer ones
+    depth = names.index(unit) + 1
+    moved_parts = temporal.step_parts(tuple(parts[:depth]), amount, False)
+    if moved_parts is None:
+        raise CqlRuntimeError(f"{value!r} + {q.value} {q.unit}: the result is out of range")
+    return _rebuild(value, list(moved_parts) + parts[depth:])
 
 
 def _rebuild(value: Any, parts: list[int]) -> Any:
@@ -206,14 +215,38 @@ def _rebuild(value: Any, parts: list[int]) -> Any:
 _ORDER = ("year", "month", "week", "day", "hour", "minute", "second", "millisecond")
 
 
+# The components a duration in each unit needs (year/month/week/day: to the day).
+_NEEDED = {"year": 3, "month": 3, "week": 3, "day": 3, "hour": 4, "minute": 5, "second": 6, "millisecond": 7}
+_MS_PER = {"week": 604800000, "day": 86400000, "hour": 3600000, "minute": 60000, "second": 1000, "millisecond": 1}
+
+
 @operator("DurationBetween")
 def DurationBetween(a: Any, b: Any, precision: str | None = None) -> Any:
+    """Whole calendar units from ``a`` to ``b``. When an operand lacks components the unit
+    needs, the answer is an uncertainty (CQL 1.5 §5.7): the range between the least and greatest
+    durations the operands allow, as an Interval (or the Integer, when both ends agree)."""
     if a is None or b is None or precision is None:
         return None
     if isinstance(a, temporal.Date) and isinstance(b, temporal.DateTime):
         a = a.to_datetime()
     if isinstance(b, temporal.Date) and isinstance(a, temporal.DateTime):
         b = b.to_datetime()
+    if isinstance(a, temporal.Time):
+        need = temporal.TIME_PRECISIONS.index(precision) + 1 if precision in temporal.TIME_PRECISIONS else 4
+    else:
+        need = min(_NEEDED[precision], len(a.PRECISIONS))
+    if len(a.parts) >= need and len(b.parts) >= need:
+        return _duration(a, b, precision)
+    least = _duration(temporal.filled(a, need, True), temporal.filled(b, need, False), precision)
+    most = _duration(temporal.filled(a, need, False), temporal.filled(b, need, True), precision)
+    if least == most:
+        return least
+    from cds.cql.runtime.interval import Interval
+
+    return Interval(least, most, True, True)
+
+
+def _duration(a: Any, b: Any, precision: str) -> int:
     pa, pb = _python_utc(a), _python_utc(b)
     if precision in ("year", "month"):
         months = (pb.year - pa.year) * 12 + (pb.month - pa.month)
@@ -230,11 +263,10 @@ def DurationBetween(a: Any, b: Any, precision: str | None = None) -> Any:
             if precision == "year"
             else months
         )
-    seconds = (pb - pa).total_seconds()
-    per = {"week": 604800, "day": 86400, "hour": 3600, "minute": 60, "second": 1, "millisecond": 0.001}[
-        precision
-    ]
-    return int(seconds / per)
+    delta = pb - pa
+    ms = (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    whole = abs(ms) // _MS_PER[precision]
+    return whole if ms >= 0 else -whole
 
 
 @operator("DifferenceBetween")

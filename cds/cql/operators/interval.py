@@ -10,40 +10,21 @@ from cds.cql.errors import CqlRuntimeError
 from cds.cql.operators import list as lists
 from cds.cql.operators.arithmetic import predecessor, successor
 from cds.cql.operators.comparison import compare, equal, equivalent
+from cds.cql.operators.interval_boundaries import (
+    and3,
+    bounds_le,
+    bounds_successor,
+    end,
+    end_bounds,
+    meets_before,
+    not3,
+    or3,
+    start,
+    start_bounds,
+    with_point_type,
+)
 from cds.cql.operators.registry import operator
 from cds.cql.runtime.interval import Interval
-
-
-def _closed_low(i: Interval) -> Any:
-    if i.low is None:
-        return None
-    return i.low if i.low_closed else successor(i.low)
-
-
-def _closed_high(i: Interval) -> Any:
-    if i.high is None:
-        return None
-    return i.high if i.high_closed else predecessor(i.high)
-
-
-def start(i: Interval) -> Any:
-    if i.low is None and i.low_closed:
-        from cds.cql.operators.arithmetic import min_value
-
-        point = i.high
-        return (
-            min_value(type(point).__name__ if point is not None else "Integer") if point is not None else None
-        )
-    return _closed_low(i)
-
-
-def end(i: Interval) -> Any:
-    if i.high is None and i.high_closed:
-        from cds.cql.operators.arithmetic import max_value
-
-        point = i.low
-        return max_value(type(point).__name__) if point is not None else None
-    return _closed_high(i)
 
 
 def interval_equal(a: Interval, b: object) -> bool | None:
@@ -68,6 +49,14 @@ def IntervalSelector(low: Any, high: Any, low_closed: bool, high_closed: bool) -
         c = compare(low, high)
         if c is not None and c > 0:
             raise CqlRuntimeError("invalid interval: the low boundary is greater than the high boundary")
+        if c == 0 and not (low_closed and high_closed):
+            raise CqlRuntimeError("invalid interval: an open boundary leaves the interval empty")
+        if not (low_closed and high_closed):
+            lo = low if low_closed else successor(low)
+            hi = high if high_closed else predecessor(high)
+            c = compare(lo, hi) if lo is not None and hi is not None else None
+            if c is not None and c > 0:
+                raise CqlRuntimeError("invalid interval: the open boundaries leave the interval empty")
     return Interval(low, high, low_closed, high_closed)
 
 
@@ -107,6 +96,13 @@ def ge_at(a: Any, b: Any, precision: str | None) -> bool | None:
     return None if c is None else c >= 0
 
 
+def same_at(a: Any, b: Any, precision: str | None) -> bool | None:
+    if precision is None:
+        return equal(a, b)
+    c = compare(a, b, precision)
+    return None if c is None else c == 0
+
+
 def le_at(a: Any, b: Any, precision: str | None) -> bool | None:
     c = compare(a, b, precision)
     return None if c is None else c <= 0
@@ -133,6 +129,7 @@ def Includes(a: Any, b: Any, precision: str | None = None) -> Any:
     if isinstance(a, Interval):
         if not isinstance(b, Interval):
             return point_in(b, a, precision)
+        a, b = with_point_type(a, b), with_point_type(b, a)
         lo = le_at(start(a), start(b), precision)
         hi = ge_at(end(a), end(b), precision)
         if lo is False or hi is False:
@@ -157,10 +154,12 @@ def Union(a: Any, b: Any) -> Any:
     if isinstance(a, Interval) or isinstance(b, Interval):
         if a is None or b is None:
             return None
-        if (
-            ge_at(end(a), predecessor(start(b)), None) is False
-            or ge_at(end(b), predecessor(start(a)), None) is False
-        ):
+        # the union is an interval only when the two overlap or meet
+        joined = and3(
+            bounds_le(start_bounds(a), bounds_successor(end_bounds(b))),
+            bounds_le(start_bounds(b), bounds_successor(end_bounds(a))),
+        )
+        if joined is not True:
             return None
         lo = a if compare(start(a), start(b)) in (None, -1, 0) else b
         hi = a if compare(end(a), end(b)) in (0, 1) else b
@@ -184,8 +183,30 @@ def Intersect(a: Any, b: Any) -> Any:
 @operator("Except")
 def Except(a: Any, b: Any) -> Any:
     if isinstance(a, Interval) or isinstance(b, Interval):
-        raise CqlRuntimeError("interval except is not supported")
+        if a is None or b is None:
+            return None
+        return interval_except(a, b)
     return lists.list_except(a, b)
+
+
+def interval_except(a: Interval, b: Interval) -> Interval | None:
+    """The part of ``a`` not in ``b`` (CQL 1.5 §9.13 Except): ``a`` itself when they do not
+    overlap, null when ``b`` covers ``a`` or lies strictly inside it (two pieces)."""
+    sa, ea, sb, eb = start_bounds(a), end_bounds(a), start_bounds(b), end_bounds(b)
+    apart = or3(not3(bounds_le(sb, ea)), not3(bounds_le(sa, eb)))
+    if apart is None:
+        return None
+    if apart:
+        return a
+    starts_inside = not3(bounds_le(sb, sa))  # b starts after a starts
+    ends_inside = not3(bounds_le(ea, eb))  # b ends before a ends
+    if starts_inside is None or ends_inside is None or starts_inside == ends_inside:
+        return None  # uncertain; or b covers a; or b splits a in two
+    if starts_inside:
+        high = predecessor(start(b))
+        return None if high is None else Interval(a.low, high, a.low_closed, True)
+    low = successor(end(b))
+    return None if low is None else Interval(low, a.high, True, a.high_closed)
 
 
 def _points(a: Any, b: Any, first_is_end: bool) -> tuple[Any, Any]:
@@ -246,7 +267,11 @@ def Width(i: Any) -> Any:
     if i is None:
         return None
     from cds.cql.operators.arithmetic import subtract
+    from cds.cql.runtime import temporal
 
+    if temporal.is_temporal(i.low) or temporal.is_temporal(i.high):
+        # Width is defined for Integer, Long, Decimal and Quantity intervals only
+        raise CqlRuntimeError("width is not defined for Date, DateTime or Time intervals")
     return subtract(end(i), start(i))
 
 
@@ -254,6 +279,8 @@ def Width(i: Any) -> Any:
 def PointFrom(i: Any) -> Any:
     if i is None:
         return None
+    if start(i) is None and end(i) is None:
+        return None  # Interval[null, null]: no point is known
     if equal(start(i), end(i)) is not True:
         raise CqlRuntimeError("PointFrom: the interval is not a unit interval")
     return start(i)
@@ -274,14 +301,14 @@ def Overlaps(a: Any, b: Any, precision: str | None = None) -> Any:
 def Meets(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    return bool(equal(successor(end(a)), start(b)) or equal(successor(end(b)), start(a)))
+    return or3(meets_before(a, b, precision), meets_before(b, a, precision))
 
 
 @operator("Starts")
 def Starts(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    s = equal(start(a), start(b))
+    s = same_at(start(a), start(b), precision)
     e = le_at(end(a), end(b), precision)
     if s is False or e is False:
         return False
@@ -293,15 +320,13 @@ def Ends(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
     s = ge_at(start(a), start(b), precision)
-    e = equal(end(a), end(b))
+    e = same_at(end(a), end(b), precision)
     if s is False or e is False:
         return False
     return None if s is None or e is None else True
 
 
 def _proper_contains(container: Any, element: Any, precision: str | None) -> Any:
-    if container is None:
-        return None
     if isinstance(container, Interval):
         inside = point_in(element, container, precision)
         if inside is not True:
@@ -310,10 +335,27 @@ def _proper_contains(container: Any, element: Any, precision: str | None) -> Any
             compare(element, start(container), precision) != 0
             and compare(element, end(container), precision) != 0
         )
-    found = lists.contains(container, element)
+    # A list properly contains an element when it contains it and something else too; a null
+    # list is empty (CQL 1.5 §9.14 ProperContains); null elements equal each other.
+    items = container or []
+    found: bool | None = False
+    other: bool | None = False
+    for item in items:
+        same = (item is None) if element is None or item is None else equal(item, element)
+        if element is not None and item is None:
+            same = None
+        if same is True:
+            found = True
+        elif same is False:
+            other = True
+        else:
+            if found is False:
+                found = None
+            if other is False:
+                other = None
     if found is not True:
         return found
-    return any(equal(x, element) is not True for x in container)
+    return other
 
 
 @operator("ProperContains")
@@ -328,8 +370,12 @@ def ProperIn(element: Any, container: Any, precision: str | None = None) -> Any:
 
 @operator("ProperIncludes")
 def ProperIncludes(a: Any, b: Any, precision: str | None = None) -> Any:
+    if isinstance(a, list) and b is None or a is None and b is not None and not isinstance(b, list | Interval):
+        return _proper_contains(a, b, precision)  # a list and an element (a null one untyped)
     if a is None or b is None:
         return None
+    if isinstance(a, Interval) and isinstance(b, Interval):
+        a, b = with_point_type(a, b), with_point_type(b, a)
     if isinstance(a, Interval) and not isinstance(b, Interval):
         return _proper_contains(a, b, precision)
     if isinstance(a, list) and not isinstance(b, list):
@@ -338,7 +384,11 @@ def ProperIncludes(a: Any, b: Any, precision: str | None = None) -> Any:
     if included is not True:
         return included
     if isinstance(a, Interval):
-        same = interval_equal(a, b)
+        same = (
+            interval_equal(a, b)
+            if precision is None
+            else and3(same_at(start(a), start(b), precision), same_at(end(a), end(b), precision))
+        )
         return None if same is None else not same
     return len(lists.distinct(list(a))) > len(lists.distinct(list(b)))
 
@@ -352,14 +402,14 @@ def ProperIncludedIn(a: Any, b: Any, precision: str | None = None) -> Any:
 def MeetsBefore(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    return equal(successor(end(a)), start(b))
+    return meets_before(a, b, precision)
 
 
 @operator("MeetsAfter")
 def MeetsAfter(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    return equal(successor(end(b)), start(a))
+    return meets_before(b, a, precision)
 
 
 @operator("OverlapsBefore")

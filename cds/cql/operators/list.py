@@ -117,10 +117,46 @@ def Tail(items: Any) -> Any:
 
 
 @operator("Slice")
-def Slice(items: Any, start: Any, end: Any) -> Any:
+def Slice(items: Any, start: Any = None, end: Any = None) -> Any:
+    """The elements from index ``start`` (default the first) up to before ``end`` (default past
+    the last); a negative index counts from the end, as the CQL 2.0 suite's Slice tests do."""
     if items is None:
         return None
-    return list(items[(start or 0) : end])
+    return list(items[(0 if start is None else start) : end])
+
+
+@operator("Descendents")
+def Descendents(source: Any) -> Any:
+    """Every element below ``source`` (a FHIR resource or element, or a Tuple), depth first,
+    lists flattened and nulls left out (FHIRPath ``descendants()``); null for null."""
+    if source is None:
+        return None
+    from cds.cql.model import fhir_model
+    from cds.cql.runtime.fhir import FhirNode
+
+    out: list[Any] = []
+
+    def visit(value: Any) -> None:
+        children: list[Any] = []
+        if isinstance(value, FhirNode):
+            for key in value.data:
+                if key == "resourceType" or key.startswith("_"):
+                    continue
+                choice = fhir_model.choice_element(value.type_name, key)
+                child = value.get(key if choice is None else choice[0])
+                children.extend(child if isinstance(child, list) else [child])
+        elif isinstance(value, dict):
+            for child in value.values():
+                children.extend(child if isinstance(child, list) else [child])
+        for child in children:
+            if child is not None:
+                out.append(child)
+                visit(child)
+
+    for item in source if isinstance(source, list) else [source]:
+        if item is not None:
+            visit(item)
+    return out
 
 
 def list_union(a: Any, b: Any) -> Any:

@@ -33,6 +33,8 @@ def Combine(source: Any, separator: Any = None) -> Any:
     if source is None:
         return None
     items = [s for s in source if s is not None]
+    if not items:
+        return None  # nothing to combine (null elements are ignored)
     return ("" if separator is None else separator).join(items)
 
 
@@ -137,5 +139,27 @@ def ReplaceMatches(text: Any, pattern: Any, replacement: Any) -> Any:
 def _replacer(pattern: str, replacement: str) -> Any:
     """``text -> text`` with every match of ``pattern`` replaced: the spec's replacement syntax
     ($1 for a group) turned into Python's (\\1) once per pattern and replacement."""
-    python_replacement = re.sub(r"\$(\d+)", r"\\\1", replacement.replace("\\", "\\\\"))
-    return functools.partial(_regex(pattern).sub, python_replacement)
+    return functools.partial(_regex(pattern).sub, _python_replacement(replacement))
+
+
+def _python_replacement(replacement: str) -> str:
+    """The spec's replacement syntax (Java's: ``$n`` a group, ``\\x`` the character x itself) in
+    Python's ``re.sub`` syntax (``\\g<n>`` a group, backslashes doubled)."""
+    out: list[str] = []
+    i = 0
+    while i < len(replacement):
+        ch = replacement[i]
+        if ch == "\\" and i + 1 < len(replacement):
+            literal = replacement[i + 1]
+            out.append("\\\\" if literal == "\\" else literal)
+            i += 2
+            continue
+        if ch == "$":
+            digits = re.match(r"\d+", replacement[i + 1 :])
+            if digits:
+                out.append(f"\\g<{digits.group()}>")
+                i += 1 + len(digits.group())
+                continue
+        out.append("\\\\" if ch == "\\" else ch)
+        i += 1
+    return "".join(out)

@@ -33,6 +33,8 @@ def to_string(value: Any) -> Any:
         return str(value)
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
+    if isinstance(value, temporal.Time):
+        return value.cql_to_string().removeprefix("T")  # hh:mm:ss.fff
     method = getattr(value, "cql_to_string", None)
     if method is not None:
         return method()

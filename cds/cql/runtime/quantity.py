@@ -49,7 +49,13 @@ class Quantity:
         return None if c is None else c == 0
 
     def cql_equivalent(self, other: object) -> bool:
-        return self.cql_compare(other) == 0
+        if not isinstance(other, Quantity):
+            return False
+        c = self.cql_compare(other)
+        if c is not None:
+            return c == 0
+        a, b = _calendar_value(self, other), _calendar_value(other, self)
+        return a is not None and b is not None and a == b
 
     def cql_to_string(self) -> str:
         return f"{_format_decimal(self.value)} '{self.unit}'"
@@ -62,6 +68,46 @@ class Quantity:
 
     def __repr__(self) -> str:
         return self.cql_to_string()
+
+
+# Equivalence of time-valued quantities (CQL 1.5 Appendix B, Equivalent): a UCUM duration is
+# equivalent to its calendar counterpart (1 year ~ 1 'a', 1 month ~ 1 'mo'), and calendar
+# durations convert with 1 year ~ 12 months ~ 365 days, 1 month ~ 30 days, 1 week = 7 days.
+_UCUM_CALENDAR = {
+    "a": "year",
+    "mo": "month",
+    "wk": "week",
+    "d": "day",
+    "h": "hour",
+    "min": "minute",
+    "s": "second",
+    "ms": "millisecond",
+}
+_IN_MONTHS = {"year": 12, "month": 1}
+_IN_MS = {
+    "year": 365 * 86400000,
+    "month": 30 * 86400000,
+    "week": 7 * 86400000,
+    "day": 86400000,
+    "hour": 3600000,
+    "minute": 60000,
+    "second": 1000,
+    "millisecond": 1,
+}
+
+
+def _calendar_value(q: Quantity, other: Quantity) -> decimal.Decimal | None:
+    """``q`` in the unit it is compared in with ``other`` under calendar semantics: months when
+    both are years or months, else milliseconds; None unless one of them is a calendar word."""
+    if q.unit not in _IN_MS and other.unit not in _IN_MS:
+        return None
+    unit = _UCUM_CALENDAR.get(q.unit, q.unit)
+    other_unit = _UCUM_CALENDAR.get(other.unit, other.unit)
+    if unit not in _IN_MS or other_unit not in _IN_MS:
+        return None
+    if unit in _IN_MONTHS and other_unit in _IN_MONTHS:
+        return q.value * _IN_MONTHS[unit]
+    return q.value * _IN_MS[unit]
 
 
 class Ratio:

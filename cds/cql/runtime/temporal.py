@@ -149,6 +149,78 @@ class _Temporal:
     def cql_to_string(self) -> str:
         raise NotImplementedError
 
+    def shifted(self, units: int) -> Any:
+        """This value moved by ``units`` steps of its own precision (the successor is
+        ``shifted(1)``), or None when the result leaves the type's range."""
+        parts = step_parts(self.parts, units, isinstance(self, Time))
+        return None if parts is None else self.with_parts(parts)
+
+    def with_parts(self, parts: tuple[int, ...]) -> Any:
+        raise NotImplementedError
+
+    def successor(self) -> Any:
+        return self.shifted(1)
+
+    def predecessor(self) -> Any:
+        return self.shifted(-1)
+
+
+def step_parts(parts: tuple[int, ...], units: int, is_time: bool) -> tuple[int, ...] | None:
+    """Components ``parts`` moved by ``units`` of their last (finest) component, carrying into
+    the coarser ones with calendar rules; None when out of range (years 1-9999, a day's times)."""
+    n = len(parts)
+    if is_time:
+        scale = (3600000, 60000, 1000, 1)[n - 1]
+        full = (list(parts) + [0, 0, 0])[:4]
+        total = (full[0] * 3600 + full[1] * 60 + full[2]) * 1000 + full[3] + units * scale
+        if not 0 <= total < 86400000:
+            return None
+        return (total // 3600000, total // 60000 % 60, total // 1000 % 60, total % 1000)[:n]
+    if n == 1:
+        year = parts[0] + units
+        return (year,) if 1 <= year <= 9999 else None
+    if n == 2:
+        year, month0 = divmod(parts[0] * 12 + parts[1] - 1 + units, 12)
+        return (year, month0 + 1) if 1 <= year <= 9999 else None
+    full = (list(parts) + [0, 0, 0, 0])[:7]
+    try:
+        moment = dt.datetime(full[0], full[1], full[2], full[3], full[4], full[5], full[6] * 1000)
+        moment += [
+            dt.timedelta(days=units),
+            dt.timedelta(hours=units),
+            dt.timedelta(minutes=units),
+            dt.timedelta(seconds=units),
+            dt.timedelta(milliseconds=units),
+        ][n - 3]
+    except OverflowError:
+        return None
+    moved = (
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond // 1000,
+    )
+    return moved[:n]
+
+
+def filled(value: Any, depth: int, high: bool) -> Any:
+    """``value`` with its missing components down to ``depth`` set to their least (or greatest)
+    values: the earliest (latest) moment it may stand for at that precision."""
+    parts = list(value.parts)
+    is_time = isinstance(value, Time)
+    while len(parts) < depth:
+        i = len(parts) + (3 if is_time else 0)  # index in year..millisecond
+        if not high:
+            parts.append((1, 1, 1, 0, 0, 0, 0)[i])
+        elif i == 2:
+            parts.append(days_in_month(parts[0], parts[1]))
+        else:
+            parts.append((9999, 12, 31, 23, 59, 59, 999)[i])
+    return value.with_parts(tuple(parts))
+
 
 class Date(_Temporal):
     __slots__ = ()
@@ -159,6 +231,9 @@ class Date(_Temporal):
 
     def cql_to_string(self) -> str:
         return _date_text(self.parts)
+
+    def with_parts(self, parts: tuple[int, ...]) -> Date:
+        return Date(*parts)
 
     def to_datetime(self) -> DateTime:
         return DateTime(self.parts, _default_offset())
@@ -210,6 +285,9 @@ class DateTime(_Temporal):
     def date(self) -> Date:
         return Date(*self.parts[:3])
 
+    def with_parts(self, parts: tuple[int, ...]) -> DateTime:
+        return DateTime(parts, self.offset)
+
 
 class Time(_Temporal):
     __slots__ = ()
@@ -220,6 +298,9 @@ class Time(_Temporal):
 
     def cql_to_string(self) -> str:
         return _time_text(self.parts)
+
+    def with_parts(self, parts: tuple[int, ...]) -> Time:
+        return Time(*parts)
 
 
 def _date_text(p: tuple[int, ...]) -> str:

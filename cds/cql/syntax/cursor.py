@@ -182,6 +182,8 @@ SOFT = frozenset(
         "size",
     }
 )
+# SOFT names that are no CQL keyword at all (FHIR element and function names).
+NOT_KEYWORDS = frozenset({"id", "status", "value", "size"})
 PRECISIONS = CALENDAR_WORDS
 
 
@@ -270,6 +272,22 @@ class Cursor:
         if self.is_identifier():
             return self.advance().value
         raise self.fail(f"expected {what} but found {self.describe(self.tok)}")
+
+    def expect_declared_name(self, what: str) -> str:
+        """A name a declaration introduces (cql.g4 ``identifier``: a parameter, definition,
+        code, concept, code system, value set or let name): a quoted name or a word that is no
+        CQL keyword. ``parameter second`` is refused as the reference translator refuses it;
+        ``parameter "second"`` is fine."""
+        tok = self.tok
+        if tok.kind in ("qident", "bident") or (
+            tok.kind == "ident"
+            and tok.text not in RESERVED
+            and (tok.text not in SOFT or tok.text in NOT_KEYWORDS)
+        ):
+            return self.advance().value
+        if tok.kind == "ident" and not tok.text.startswith("$"):
+            raise self.fail(f'expected {what} but found the keyword {tok.text!r} (quote it: "{tok.text}")')
+        raise self.fail(f"expected {what} but found {self.describe(tok)}")
 
     def expect_word_any(self, *words: str) -> str:
         if self.tok.is_word(*words):

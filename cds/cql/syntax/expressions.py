@@ -294,6 +294,10 @@ class ExpressionParser(QueryParser, SelectorParser, TimingParser):
                     source_like = False
                 else:
                     expr = ast.Member(name_tok.line, name_tok.column, expr, name)
+                    # cql.g4 querySource: a member of a retrieve or of a parenthesized
+                    # expression is no source ("(X as T).coding C" is refused, as the reference
+                    # translator refuses it; "((X as T).coding) C" is the source).
+                    source_like = source_like and not start.is_op("(", "[")
             elif tok.is_op("["):
                 self.c.advance()
                 index = self.expression()

@@ -128,7 +128,7 @@ class _LibraryParser(ExpressionParser):
         word = tok.text if tok.kind == "ident" else ""
         if word == "codesystem":
             self.c.advance()
-            name = self.c.expect_identifier()
+            name = self.c.expect_declared_name(f"a {word} name")
             self.c.expect_op(":")
             url = self.c.expect_string()
             version = self.c.expect_string() if self.c.accept_word("version") else None
@@ -137,7 +137,7 @@ class _LibraryParser(ExpressionParser):
             )
         elif word == "valueset":
             self.c.advance()
-            name = self.c.expect_identifier()
+            name = self.c.expect_declared_name(f"a {word} name")
             self.c.expect_op(":")
             url = self.c.expect_string()
             version = self.c.expect_string() if self.c.accept_word("version") else None
@@ -153,7 +153,7 @@ class _LibraryParser(ExpressionParser):
             )
         elif word == "code" and not self.c.peek().is_op("("):
             self.c.advance()
-            name = self.c.expect_identifier()
+            name = self.c.expect_declared_name(f"a {word} name")
             self.c.expect_op(":")
             code = self.c.expect_string()
             self.c.expect_word("from")
@@ -162,7 +162,7 @@ class _LibraryParser(ExpressionParser):
             lib.codes.append(declarations.CodeDef(tok.line, tok.column, name, code, system, display, access))
         elif word == "concept":
             self.c.advance()
-            name = self.c.expect_identifier()
+            name = self.c.expect_declared_name(f"a {word} name")
             self.c.expect_op(":")
             self.c.expect_op("{")
             codes = [self._qualified_name()]
@@ -173,7 +173,7 @@ class _LibraryParser(ExpressionParser):
             lib.concepts.append(declarations.ConceptDef(tok.line, tok.column, name, codes, display, access))
         elif word == "parameter":
             self.c.advance()
-            name = self.c.expect_identifier("a parameter name")
+            name = self.c.expect_declared_name("a parameter name")
             type_spec = None
             if not self.c.at_word("default") and self.c.tok.kind != "eof" and not self._at_top_level():
                 type_spec = self.type_specifier()
@@ -239,7 +239,7 @@ class _LibraryParser(ExpressionParser):
             return
         if fluent:
             raise self.c.fail("expected 'function' after 'fluent'")
-        name = self.c.expect_identifier("a definition name")
+        name = self.c.expect_declared_name("a definition name")
         self.c.expect_op(":")
         expr = self.expression()
         lib.expressions.append(

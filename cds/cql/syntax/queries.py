@@ -44,8 +44,17 @@ class QueryParser:
 
     def _aliased_source(self) -> ast.AliasedSource:
         tok = self.c.tok
-        expr, _ = self.primary()
+        expr, source_like = self.primary()
+        if not source_like:
+            raise self.c.fail(
+                "a query source is a retrieve, a (qualified) name or a parenthesized expression"
+            )
         while self.c.at_op("."):
+            if tok.is_op("(", "["):
+                raise self.c.fail(
+                    "a query source is a retrieve, a (qualified) name or a parenthesized expression:"
+                    " parenthesize the whole source, as in ((X).element) A"
+                )
             self.c.advance()
             name_tok = self.c.tok
             expr = ast.Member(name_tok.line, name_tok.column, expr, self.member_name())
@@ -59,7 +68,7 @@ class QueryParser:
             self.c.advance()
             while True:
                 name_tok = self.c.tok
-                name = self.c.expect_identifier("a let name")
+                name = self.c.expect_declared_name("a let name")
                 self.c.expect_op(":")
                 query.lets.append(ast.LetClause(name_tok.line, name_tok.column, name, self.expression()))
                 if not self.c.accept_op(","):

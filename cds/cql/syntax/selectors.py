@@ -96,7 +96,8 @@ class SelectorParser:
         self.c.advance()
         if self.c.at_op("("):
             return ast.Call(tok.line, tok.column, tok.value, self.arguments()), False
-        if self.c.at_op("{") and word[0].isupper() and self._instance_follows():
+        if self.c.at_op("{") and self._instance_follows(lower_case=not word[0].isupper()):
+            # Lower-case names are FHIR primitive types (`string { value: x }`): only with elements.
             named = ast.NamedType(tok.line, tok.column, None, word)
             return ast.InstanceSelector(tok.line, tok.column, named, self._elements()), False
         if (
@@ -104,7 +105,7 @@ class SelectorParser:
             and self.c.peek().kind == "ident"
             and self.c.peek(2).is_op("{")
             and word[0].isupper()
-            and self.c.peek().text[0].isupper()
+            and (self.c.peek().text[0].isupper() or self._instance_follows(2, lower_case=True))
         ):
             self.c.advance()
             name = self.c.advance()
@@ -114,10 +115,13 @@ class SelectorParser:
             raise self.c.fail("expected an instance selector")
         return ast.Identifier(tok.line, tok.column, tok.value), True
 
-    def _instance_follows(self, offset: int = 0) -> bool:
-        # `Name { element: ... }` or `Name { }` (an instance), never `Name {1, 2}`.
+    def _instance_follows(self, offset: int = 0, *, lower_case: bool = False) -> bool:
+        # `Name { element: ... }` or `Name { }` (an instance), never `Name {1, 2}`; after a
+        # lower-case name only the first form.
         first, second = self.c.peek(offset + 1), self.c.peek(offset + 2)
-        return first.is_op("}") or (self.c.is_identifier(first) and second.is_op(":"))
+        if first.is_op("}"):
+            return not lower_case
+        return self.c.is_identifier(first) and second.is_op(":")
 
     def _number(self) -> ast.Expr:
         tok = self.c.advance()

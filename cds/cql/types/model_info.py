@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from cds.cql.model.fhir_400 import CODE_TYPES_4_0_0
 from cds.cql.model.system_types import SYSTEM_PARENTS
 from cds.cql.types.specifiers import (
     ANY,
@@ -50,7 +51,7 @@ def base_type(t: NamedType) -> NamedType | None:
         return NamedType(parent) if parent else None
     info = _table()["types"].get(t.local)
     if info is None:
-        return ANY
+        return NamedType("FHIR.Element") if t.local in CODE_TYPES_4_0_0 else ANY
     return _named(info[0])
 
 
@@ -77,6 +78,10 @@ def _spec(types: str | list[str], repeats: bool) -> CqlType:
 def element_type(t: NamedType, name: str) -> CqlType | None:
     """The type of element ``name`` of FHIR type ``t`` (inherited elements too), or None."""
     types = _table()["types"]
+    if t.model == "FHIR" and t.local in CODE_TYPES_4_0_0:
+        if name == "value":
+            return NamedType("System.String")
+        t = NamedType("FHIR.Element")
     for owner in ancestors(t):
         if owner.model != "FHIR":
             return None

@@ -46,6 +46,12 @@ def _bindings(param: CqlType, arg: CqlType, out: list[CqlType]) -> None:
         _bindings(param.element, arg.element, out)
     elif isinstance(param, IntervalType) and isinstance(arg, IntervalType):
         _bindings(param.point, arg.point, out)
+    elif isinstance(param, IntervalType):
+        # A type that converts to an interval (FHIR.Period → Interval<System.DateTime>)
+        # instantiates T from the interval it converts to.
+        for target in conversion_targets(arg):
+            if isinstance(target, IntervalType):
+                _bindings(param.point, target.point, out)
 
 
 def substitute(t: CqlType, binding: CqlType) -> CqlType:

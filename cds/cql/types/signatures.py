@@ -172,7 +172,7 @@ _TABLE: dict[str, list[str]] = {
     "Tail": ["List<T>->List<T>"],
     "Skip": ["List<T>,Integer->List<T>"],
     "Take": ["List<T>,Integer->List<T>"],
-    "Slice": ["List<T>,Integer,Integer->List<T>"],
+    "Slice": ["List<T>,Integer,Integer->List<T>", "List<T>,Integer->List<T>", "List<T>->List<T>"],
     "Union": ["List<T>,List<T>->List<T>", "Interval<T>,Interval<T>->Interval<T>"],
     "Intersect": ["List<T>,List<T>->List<T>", "Interval<T>,Interval<T>->Interval<T>"],
     "Except": ["List<T>,List<T>->List<T>", "Interval<T>,Interval<T>->Interval<T>"],

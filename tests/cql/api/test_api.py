@@ -40,7 +40,7 @@ context Patient
 define "GvHD Conditions": [Condition: "GvHD"]
 define "Has GvHD": exists "GvHD Conditions"
 define "Order Priority": "Order".priority
-define "Chimerism": First([Observation] O return O.value as Quantity)
+define "Chimerism": First([Observation] O return FHIRHelpers.ToQuantity(O.value as Quantity))
 define "Age": AgeInYearsAt(@2024-05-01)
 define "Limit Plus": "Limit" + 1
 define private "Hidden": 1

@@ -99,13 +99,14 @@ def _evaluate(expression: str) -> Any:
             " sort by a desc, b asc",
             [("y", 2), ("x", 1), ("z", 1)],
         ),
-        (  # mixed precisions: CQL comparison decides (uncertain pairs keep their order)
+        (  # mixed precisions: CQL comparison decides; uncertain pairs (09 and 09:30) by their
+            # earliest moment, then the less precise first (the conformance suite's Sort tests)
             "({ @2026-01-01T10:00:00Z, @2026-01-01T09Z, @2025-12-31T23:00:00Z, @2026-01-01T09:30Z }) D"
             " sort desc",
             [
                 "@2026-01-01T10:00:00+00:00",
-                "@2026-01-01T09+00:00",
                 "@2026-01-01T09:30+00:00",
+                "@2026-01-01T09+00:00",
                 "@2025-12-31T23:00:00+00:00",
             ],
         ),

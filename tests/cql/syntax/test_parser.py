@@ -97,3 +97,49 @@ def test_every_syntax_error_is_reported_with_its_position() -> None:
 def test_syntax_error_message_names_what_was_expected() -> None:
     with pytest.raises(CqlLoadError, match=r"Lib:2:20: expected '\)' but found end of text"):
         parse_library('library Lib\ndefine "X": First(1')
+
+
+# What the reference translator (cql.g4) refuses, the parser refuses too: a keyword as the name a
+# declaration introduces (grammar ``identifier``), and a member of a parenthesized expression or
+# of a retrieve as a query source (grammar ``querySource``).
+REFUSED = [
+    ("parameter second Integer", "expected a parameter name but found the keyword 'second'"),
+    ("parameter start Integer", "the keyword 'start'"),
+    ("parameter date Integer", "the keyword 'date'"),
+    ("define second: 1", "expected a definition name but found the keyword 'second'"),
+    ("codesystem code: 'urn:x'", "expected a codesystem name but found the keyword 'code'"),
+    ("valueset year: 'urn:x'", "the keyword 'year'"),
+    ('define "X": (1) A let second: 2 return A', "expected a let name but found the keyword 'second'"),
+    (
+        'define "X": First(({Tuple { c: {1} }} as List<Tuple { c List<Integer> }>).c C return C)',
+        "expected ')'",
+    ),
+    ('define "X": [Observation].code C', "unexpected 'C'"),
+    ('define "X": from (X as List<Integer>).x C return C', "a query source is a retrieve"),
+    ('define "X": from First({1}) C return C', "a query source is a retrieve"),
+]
+
+
+@pytest.mark.parametrize(("declaration", "message"), REFUSED, ids=[r[0] for r in REFUSED])
+def test_what_the_grammar_refuses_is_refused(declaration: str, message: str) -> None:
+    with pytest.raises(CqlLoadError) as info:
+        parse_library(f"library Lib\n{declaration}\n")
+    assert message in str(info.value)
+
+
+ACCEPTED = [
+    'parameter "second" Integer',
+    "parameter status String",
+    "parameter value Integer",
+    'define "X": (({Tuple { c: {1} }})[0].c) C return C',
+    'define "X": ((X as List<Integer>)) C return C',
+    'define "X": Y.z.w C return C',
+    'define "X": from (Y) A, [Observation] B return A',
+    'define "X": [Observation] O with (Y.z) Z such that true return O',
+    'define function "F"(start Integer): start',
+]
+
+
+@pytest.mark.parametrize("declaration", ACCEPTED)
+def test_what_the_grammar_allows_is_accepted(declaration: str) -> None:
+    parse_library(f"library Lib\n{declaration}\n")

@@ -134,3 +134,20 @@ def test_model_info_primary_code_path_drives_retrieves() -> None:
 def test_choice_element_needs_a_cast_before_a_conversion() -> None:
     with pytest.raises(CqlTypeError):
         type_of("[Observation] O return O.value + 1")
+
+
+def test_generic_interval_operator_takes_a_type_that_converts_to_an_interval() -> None:
+    # Start(Interval<T>) on a FHIR.Period: T is DateTime, through FHIRHelpers.ToInterval.
+    library = LibraryTranslator(parse_library(HEADER + "define X: Start(First([Encounter]).period)\n"))
+    typed = library.define("X")
+    assert str(typed.type) == "System.DateTime"
+    assert typed.elm["operand"]["name"] == "ToInterval"
+
+
+def test_list_promotion_of_an_operator_argument_is_an_option() -> None:
+    text = HEADER + "define X: exists (First([Observation]).value as FHIR.Quantity)\n"
+    with pytest.raises(CqlTypeError, match="no Exists operator"):
+        LibraryTranslator(parse_library(text)).define("X")
+    promoted = LibraryTranslator(parse_library(text), list_promotion=True).define("X")
+    assert str(promoted.type) == "System.Boolean"
+    assert promoted.elm["operand"]["type"] == "ToList"

@@ -1,0 +1,275 @@
+"""The workbench in headless Chromium: every view loads without console errors, passes axe-core
+with no serious violation and parses as valid HTML; three examples run through the page show
+their outcome, criteria and evidence; an edit changes the outcome; the form re-runs the
+decision; activity charts follow a burst of calls; request content is shown as text; no secret
+reaches a page. Screenshots: tests/workbench/artifacts/."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cds.app import create_app
+from tests.conftest import make_settings
+from tests.workbench import browser
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "fhir-examples"
+VIEWS = ["/workbench/", "/workbench/try", "/workbench/try?example=05-no-indication-recorded",
+         "/workbench/form", "/workbench/policy", "/workbench/activity"]
+THREE = ["01-meets-aml-relapse-prevention", "05-no-indication-recorded", "23-current-smoker"]
+SECRET = "SECRET-ACCESS-TOKEN-4711"
+
+pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    app = create_app(make_settings(tmp_path_factory.mktemp("browser")))
+    with browser.serve(app) as url:
+        yield url
+    app.state.database.close()
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[Any]:
+    d = browser.chromium()
+    yield d
+    d.quit()
+
+
+@pytest.fixture(autouse=True)
+def no_console_errors(driver: Any) -> Iterator[None]:
+    driver.get_log("browser")  # drop what earlier tests left
+    yield
+    assert browser.console_errors(driver) == []
+
+
+def request_of(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / name / "request.json").read_text())
+    return data
+
+
+def expected(name: str) -> dict[str, str]:
+    outcomes: dict[str, str] = json.loads((EXAMPLES / name / "case.json").read_text())["outcomes"]
+    return outcomes
+
+
+def outcome_shown(driver: Any) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [e.get_attribute("data-outcome") for e in driver.find_elements(By.CSS_SELECTOR, "[data-outcome]")]
+
+
+def submit(driver: Any, css: str = "form.case button[type=submit]") -> None:
+    """Click a submit button and wait for the next page to replace this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, css).click()
+    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+
+
+def run_example_in_page(driver: Any, base_url: str, name: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    driver.get(f"{base_url}/workbench/try")
+    Select(driver.find_element(By.ID, "example")).select_by_value(name)
+    driver.find_element(By.ID, "request").clear()  # run the example as it is
+    submit(driver)
+
+
+@pytest.mark.parametrize("path", VIEWS)
+def test_view_loads_accessible_and_valid(driver: Any, base_url: str, path: str) -> None:
+    driver.get(base_url + path)
+    assert driver.find_element("tag name", "h1").text
+    if path.startswith("/workbench/try"):  # the script ran: the file picker is shown
+        assert driver.find_element("id", "upload").is_displayed()
+    name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "index"
+    browser.screenshot(driver, name)
+    violations = browser.axe_violations(driver)
+    assert violations == [], [(v["id"], v.get("help")) for v in violations]
+    raw = httpx.get(base_url + path).text
+    assert browser.html_errors(raw) == []
+
+
+@pytest.mark.parametrize("name", THREE)
+def test_example_through_the_page(driver: Any, base_url: str, name: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    run_example_in_page(driver, base_url, name)
+    assert outcome_shown(driver) == list(expected(name).values())
+    rows = driver.find_elements(By.CSS_SELECTOR, "table.trace tbody tr")
+    labels = [r.get_attribute("data-criterion") for r in rows]
+    assert labels == ["I", "I.A", "I.B", "I.C.1", "I.C.2", "I.C.3", "I.C.4", "II.A", "II.B", "II.C", "II.D"]
+    assert all(r.get_attribute("data-status") in ("met", "not-met", "unknown") for r in rows)
+    evidence = driver.find_elements(By.CSS_SELECTOR, "table.trace details.resource")
+    assert evidence, "some criterion shows its evidence"
+    evidence[0].find_element(By.TAG_NAME, "summary").click()
+    shown = json.loads(evidence[0].find_element(By.TAG_NAME, "pre").text)
+    assert f"{shown['resourceType']}/{shown['id']}" == evidence[0].find_element(By.TAG_NAME, "summary").text
+    assert driver.find_elements(By.CSS_SELECTOR, "article.card h3.summary")
+    assert "coverage-assertion-id" in driver.find_element(By.CSS_SELECTOR, "table.coverage").text
+    browser.screenshot(driver, f"try-{name}")
+    violations = browser.axe_violations(driver)  # with a resource's JSON open
+    assert violations == [], [(v["id"], v.get("help")) for v in violations]
+
+
+def test_quick_edit_and_json_edit_change_the_outcome(driver: Any, base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    run_example_in_page(driver, base_url, "02-meets-mixed-chimerism-cml")
+    assert outcome_shown(driver) == ["meets-criteria"]
+    field = driver.find_element(By.ID, "chimerism")
+    field.clear()
+    field.send_keys("0")  # total host chimerism: II.D applies
+    submit(driver)
+    assert outcome_shown(driver) == ["not-medically-necessary"]
+    assert "chimerism=0" in driver.find_element(By.ID, "permalink").get_attribute("href")
+    failing = driver.find_element(By.CSS_SELECTOR, 'tr[data-criterion="II.D"]').get_attribute("data-status")
+    assert failing == "not-met"
+    # The link reproduces the case.
+    driver.get(driver.find_element(By.ID, "permalink").get_attribute("href"))
+    assert outcome_shown(driver) == ["not-medically-necessary"]
+    # An edit of the record's JSON in the page: the never-smoker becomes a current smoker.
+    run_example_in_page(driver, base_url, "01-meets-aml-relapse-prevention")
+    area = driver.find_element(By.ID, "request")
+    edited = area.get_attribute("value").replace('"266919005"', '"449868002"')
+    driver.execute_script("arguments[0].value = arguments[1];", area, edited)
+    submit(driver)
+    assert outcome_shown(driver) == ["not-medically-necessary"]
+    assert "case=" in driver.current_url
+    status = driver.find_element(By.CSS_SELECTOR, 'tr[data-criterion="I.C.4"]').get_attribute("data-status")
+    assert status == "not-met"
+    browser.screenshot(driver, "try-edited")
+
+
+def test_form_reruns_the_decision(driver: Any, base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    driver.get(f"{base_url}/workbench/form")
+    assert "DTR" in driver.find_element(By.TAG_NAME, "main").text  # prepopulation: said to come later
+    Select(driver.find_element(By.ID, "example")).select_by_value("05-no-indication-recorded")
+    driver.find_element(By.CSS_SELECTOR, 'input[name="q-transplant-indication-malignant"][value="true"]').click()
+    browser.screenshot(driver, "form-answered")
+    submit(driver, "main form button[type=submit]")
+    assert outcome_shown(driver) == ["meets-criteria"]
+    evidence = driver.find_element(By.CSS_SELECTOR, 'tr[data-criterion="I.A"]').text
+    assert "QuestionnaireResponse/workbench-form" in evidence
+
+
+def test_activity_after_a_burst_of_calls(driver: Any, base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    names = ["01-meets-aml-relapse-prevention", "03-mixed-chimerism-without-malignancy", "05-no-indication-recorded"]
+    with httpx.Client(base_url=base_url) as client:
+        for i in range(24):
+            body = request_of(names[i % 3])
+            body["hookInstance"] = f"burst-{i}"
+            client.post("/cds-services/dli-order-sign", json=body).raise_for_status()
+        client.post("/cds-services/dli-order-sign", json={"hook": "order-sign"})  # a 400
+    driver.get(f"{base_url}/workbench/activity")
+    charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
+    assert len(charts) == 4
+    assert len(charts[0].find_elements(By.TAG_NAME, "rect")) >= 4  # outcome bars and legend
+    page = driver.find_element(By.TAG_NAME, "main").text
+    assert "I.A unknown" in page and "I.A not met" in page  # most frequent failing/unknown criteria
+    assert page.count("burst-") >= 24
+    browser.screenshot(driver, "activity")
+    driver.get(f"{base_url}/workbench/activity?outcome=not-medically-necessary")
+    rows = driver.find_elements(By.CSS_SELECTOR, "main > table:last-of-type tbody tr")
+    assert len(rows) == 8
+    submit(driver, "main > table:last-of-type tbody tr a")
+    summary = driver.find_element(By.CSS_SELECTOR, "article.card h3.summary").text
+    assert "not medically necessary" in summary
+    assert browser.axe_violations(driver) == []  # the call page too
+    assert "not-medically-necessary" in driver.find_element(By.TAG_NAME, "dl").text
+
+
+def test_screenshot_for_the_docs(driver: Any, base_url: str) -> None:
+    """The README's picture (docs/workbench.png is a copy of this artefact): a tall window on
+    an example's result, cards and the start of the trace."""
+    driver.set_window_size(1280, 2000)
+    try:
+        driver.get(f"{base_url}/workbench/try?example=05-no-indication-recorded")
+        assert outcome_shown(driver) == ["documentation-needed"]
+        browser.screenshot(driver, "docs-workbench")
+    finally:
+        driver.set_window_size(1366, 900)
+
+
+def test_script_in_record_renders_as_text(driver: Any, base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    body = request_of("01-meets-aml-relapse-prevention")
+    payload = "<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">"
+    order = body["context"]["draftOrders"]["entry"][0]["resource"]
+    order["code"]["text"] = payload
+    for entry in body["prefetch"]["conditions"]["entry"]:
+        entry["resource"]["code"]["text"] = payload
+    driver.get(f"{base_url}/workbench/try")
+    area = driver.find_element(By.ID, "request")
+    driver.execute_script("arguments[0].value = arguments[1];", area, json.dumps(body))
+    submit(driver)
+    assert outcome_shown(driver) == ["meets-criteria"]
+    assert driver.execute_script("return window.pwned === undefined")
+    assert "<script>window.pwned=1</script>" in driver.find_element(By.CSS_SELECTOR, "article.card").text
+    assert driver.find_elements(By.CSS_SELECTOR, "main script") == []
+
+
+def test_no_secret_in_any_page(driver: Any, base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    body = request_of("01-meets-aml-relapse-prevention")
+    body["fhirAuthorization"]["access_token"] = SECRET
+    body["hookInstance"] = "secret-check"
+    httpx.post(f"{base_url}/cds-services/dli-order-sign", json=body,
+               headers={"Authorization": f"Bearer {SECRET}"}).raise_for_status()
+    driver.get(f"{base_url}/workbench/try")
+    area = driver.find_element(By.ID, "request")
+    driver.execute_script("arguments[0].value = arguments[1];", area, json.dumps(body))
+    submit(driver)
+    pages = [driver.current_url, *(base_url + p for p in VIEWS),
+             f"{base_url}/workbench/activity?hookInstance=secret-check"]
+    for url in pages:
+        driver.get(url)
+        assert SECRET not in driver.page_source, url
+    driver.get(f"{base_url}/workbench/activity?hookInstance=secret-check")
+    submit(driver, "main > table:last-of-type tbody tr a")
+    assert SECRET not in driver.page_source
+    assert '"resourceType"' not in driver.find_element(By.TAG_NAME, "main").text
+
+
+def test_read_only_views_work_with_javascript_off(base_url: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    driver = browser.chromium(javascript=False)
+    try:
+        driver.get(f"{base_url}/workbench/try")
+        # The page's script did not run: it would have shown the file picker.
+        assert driver.find_element(By.ID, "upload").is_displayed() is False
+        Select(driver.find_element(By.ID, "example")).select_by_value("23-current-smoker")
+        driver.find_element(By.ID, "request").clear()
+        submit(driver)
+        assert outcome_shown(driver) == list(expected("23-current-smoker").values())
+        assert len(driver.find_elements(By.CSS_SELECTOR, "table.trace tbody tr")) == 11
+        details = driver.find_elements(By.CSS_SELECTOR, "table.trace details.resource")[0]
+        details.find_element(By.TAG_NAME, "summary").click()
+        assert '"resourceType"' in details.find_element(By.TAG_NAME, "pre").text
+        for path in VIEWS:
+            driver.get(base_url + path)
+            assert driver.find_element(By.TAG_NAME, "h1").text
+        driver.get(f"{base_url}/workbench/policy#define-ii-d-status")
+        assert driver.find_element(By.ID, "define-ii-d-status").is_displayed()
+        browser.screenshot(driver, "no-javascript-policy")
+    finally:
+        driver.quit()
