@@ -37,6 +37,9 @@ from cds.discovery import (
     SERVICES,
     discovery_document,
 )
+from cds.dtr.artifacts import ArtifactStore, UnknownArtifact, expand
+from cds.dtr.capability import capability_statement
+from cds.dtr.package import PackageService
 from cds.errors import (
     DataUnavailable,
     InvalidRequest,
@@ -134,7 +137,13 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     fhir = FhirClient(
         settings.fhir_timeout_seconds, settings.fhir_max_pages, max_resources=settings.max_resources
     )
-    config = ServiceConfig(settings.plan_name, settings.policy_url, settings.time_budget_seconds)
+    config = ServiceConfig(
+        settings.plan_name,
+        settings.policy_url,
+        settings.time_budget_seconds,
+        questionnaire_version=questionnaires.version,
+        dtr_app_url=settings.dtr_app_url,
+    )
     service = OrderSignService(engine, fhir, config)
     # One decision core behind every door.
     dispatch_service = OrderDispatchService(service.core, fhir, config)
@@ -148,6 +157,9 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
     )
     database = Database.from_settings(settings)
     claims = ClaimService(service.core, ClaimStore(database.engine))  # PAS: the same decision core
+    artifacts = ArtifactStore(settings.cql_dir)  # DTR libraries: ELM written once, at start-up
+    published = clock()
+    packages = PackageService(artifacts, service.core, published)  # DTR: the same decision core
     auth_required = settings.auth_mode == "required"
     authenticator: ClientAuthenticator | None = None
     if auth_required:
@@ -407,15 +419,131 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
         ok = audit_status["database"] == "reachable"
         return _json({"status": "ok" if ok else "degraded", "audit": audit_status})
 
-    questionnaire_read = [Depends(require_scopes(*(s.text for s in smart_scopes.QUESTIONNAIRE_READ.needed)))]
+    # ------------------------------------------------------------------ FHIR: DTR (cds/dtr/)
+    # Every DTR route is declared here, in one place (Questionnaire, Library, ValueSet, metadata).
+    fhir_json = "application/fhir+json"
 
-    @app.get("/fhir/Questionnaire/dli-cp-mp-101", dependencies=questionnaire_read)
+    def not_found(what: str) -> Response:
+        return outcome(404, "not-found", f"{what} is not known to this server")
+
+    def searchset(resources: list[dict[str, Any]], base: str) -> dict[str, Any]:
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(resources),
+            "entry": [
+                {
+                    "fullUrl": f"{base}/fhir/{r['resourceType']}/{r['id']}",
+                    "resource": r,
+                    "search": {"mode": "match"},
+                }
+                for r in resources
+            ],
+        }
+
     async def questionnaire(request: Request) -> Response:
-        return _json(questionnaires.questionnaire(base_url(request)), media_type="application/fhir+json")
+        return _json(questionnaires.questionnaire(base_url(request)), media_type=fhir_json)
 
-    @app.get("/fhir/Questionnaire", dependencies=questionnaire_read)
-    async def questionnaire_search(request: Request, url: str | None = None) -> Response:
-        return _json(questionnaires.search(base_url(request), url), media_type="application/fhir+json")
+    async def questionnaire_search(request: Request) -> Response:
+        url = request.query_params.get("url")
+        return _json(questionnaires.search(base_url(request), url), media_type=fhir_json)
+
+    async def questionnaire_package(request: Request) -> Response:
+        deadline = Deadline(limits.time_budget_seconds)
+
+        async def run() -> Response:
+            body = await body_of(request, deadline)
+            result = await packages.package(
+                body,
+                questionnaire=questionnaires.questionnaire(base_url(request)),
+                now=clock(),
+                deadline=deadline,
+            )
+            return _json(result, media_type=fhir_json)
+
+        return await guarded(run)
+
+    async def library_read(request: Request) -> Response:
+        try:
+            return _json(artifacts.library(request.path_params["id"]), media_type=fhir_json)
+        except UnknownArtifact:
+            return not_found(f"Library/{request.path_params['id']}")
+
+    async def library_search(request: Request) -> Response:
+        found = artifacts.search_libraries(request.query_params.get("url"))
+        return _json(searchset(found, base_url(request)), media_type=fhir_json)
+
+    async def valueset_read(request: Request) -> Response:
+        try:
+            return _json(artifacts.valueset(request.path_params["id"]), media_type=fhir_json)
+        except UnknownArtifact:
+            return not_found(f"ValueSet/{request.path_params['id']}")
+
+    async def valueset_search(request: Request) -> Response:
+        found = artifacts.search_valuesets(request.query_params.get("url"))
+        return _json(searchset(found, base_url(request)), media_type=fhir_json)
+
+    async def valueset_expand(request: Request) -> Response:
+        deadline = Deadline(limits.time_budget_seconds)
+
+        async def run() -> Response:
+            if request.method == "GET":
+                url = request.query_params.get("url")
+            else:
+                body = await body_of(request, deadline)
+                url = expand_url(body)
+            if not url:
+                raise InvalidRequest("$expand needs a url (a ValueSet canonical)", "url")
+            try:
+                return _json(expand(artifacts.valueset(url), clock().isoformat()), media_type=fhir_json)
+            except UnknownArtifact:
+                return not_found(f"ValueSet {url}")
+
+        return await guarded(run)
+
+    async def metadata(request: Request) -> Response:
+        return _json(capability_statement(base_url(request), published), media_type=fhir_json)
+
+    dtr_routes: list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]] = [
+        ("/fhir/metadata", metadata, ["GET"]),
+        ("/fhir/Questionnaire", questionnaire_search, ["GET"]),
+        ("/fhir/Questionnaire/$questionnaire-package", questionnaire_package, ["POST"]),
+        ("/fhir/Questionnaire/dli-cp-mp-101", questionnaire, ["GET"]),
+        ("/fhir/Library", library_search, ["GET"]),
+        ("/fhir/Library/{id}", library_read, ["GET"]),
+        ("/fhir/ValueSet", valueset_search, ["GET"]),
+        ("/fhir/ValueSet/$expand", valueset_expand, ["GET", "POST"]),
+        ("/fhir/ValueSet/{id}", valueset_read, ["GET"]),
+    ]
+
+    def fhir_route(path: str, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        """``handler`` behind its SMART scope check (``cds/smart/scopes.py``, by path; open when the
+        path is not there) and the one audit path: every call's row is durable before its answer.
+        Only the package's answer is stored in the row (the artifacts are the server's own)."""
+        requirement = smart_scopes.ROUTE_SCOPES.get(path)
+        name = "dtr-" + path.removeprefix("/fhir/").replace("/", "-").replace("$", "").replace("{id}", "read")
+
+        async def endpoint(request: Request) -> Response:
+            started = time.perf_counter()
+            audit: dict[str, Any] = {
+                "endpoint": name,
+                "service": "dtr",
+                "secret_response": not path.endswith("$questionnaire-package"),
+            }
+
+            async def run() -> Response:
+                if requirement is not None:
+                    principal = await authorize(request, requirement)
+                    audit["client_iss"] = None if principal is None else principal.client_id
+                return await handler(request)
+
+            response = await guarded(run)
+            return await _audit(database, audit, response, started)
+
+        return endpoint
+
+    for path, handler, methods in dtr_routes:
+        app.add_route(path, fhir_route(path, handler), methods=methods)
 
     # ------------------------------------------------------------------ PAS (cds/pas/)
     async def pas_operation(request: Request, endpoint: str) -> Response:
@@ -438,6 +566,7 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
                     questionnaire_url=canonical(base_url(request)),
                     deadline=deadline,
                     submitter=submitter,
+                    questionnaire_version=questionnaires.version,
                 )
                 audit["patient_id"] = result.patient_id
                 audit["orders"] = result.orders
@@ -515,6 +644,21 @@ def create_app(settings: Settings | None = None, clock: Clock = _utc_now) -> Fas
 
     app.state.prefetch = PREFETCH
     return app
+
+
+def expand_url(body: Any) -> str | None:
+    """The ``url`` of a ``$expand`` Parameters body (valueUri or valueCanonical)."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise InvalidRequest("the $expand body must be a Parameters resource", "Parameters")
+    parameters = body.get("parameter")
+    if not isinstance(parameters, list):
+        raise InvalidRequest("Parameters.parameter must be a list", "Parameters.parameter")
+    for p in parameters:
+        if isinstance(p, dict) and p.get("name") == "url":
+            value = p.get("valueUri", p.get("valueCanonical"))
+            if isinstance(value, str):
+                return value
+    return None
 
 
 def served_base_url(request: Request) -> str:

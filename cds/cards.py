@@ -10,6 +10,7 @@ reasons with displays; a link to the policy. No I/O.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -286,3 +287,23 @@ def technical_card(
             {"label": "CP.MP.101 Donor Lymphocyte Infusion policy", "url": policy_url, "type": "absolute"}
         ],
     }
+
+
+def with_dtr_launch(
+    card: dict[str, Any], app_url: str, *, order: str, coverage: str, assertion_id: str, questionnaire: str
+) -> dict[str, Any]:
+    """The card with CRD's "launch SMART application" link to the DTR app: ``appContext``
+    carries the order, the coverage, the ``coverage-assertion-id`` and the questionnaire."""
+    app_context = {
+        "order": order,
+        "coverage": coverage,
+        "coverageAssertionId": assertion_id,
+        "questionnaire": [questionnaire],
+    }
+    link = {
+        "label": "Complete the DLI documentation in the DTR app",
+        "url": app_url,
+        "type": "smart",
+        "appContext": json.dumps(app_context, separators=(",", ":")),
+    }
+    return {**card, "links": [*card.get("links", []), link]}

@@ -6,6 +6,7 @@ dli-cds evaluate REQUEST.json [--now ISO-DATETIME] [--base-url URL]
 dli-cds audit [--patient ID] [--hook-instance ID] [--limit N] [--purge]
 dli-cds pas submit BUNDLE.json [--now ISO-DATETIME] [--base-url URL]
 dli-cds clients add CLIENT_ID (--jwks-url URL | --jwks-file F) --scope S [--npi NPI] | list
+dli-cds dtr package --order F --coverage F | dtr prepopulate REQUEST.json
 dli-cds cql check|run ...
 ```
 ``evaluate`` prints the response and a criterion-by-criterion trace (status, reason, the free
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from cds.cql import cli as cql_cli
+from cds.dtr import cli as dtr_cli
 from cds.pas import cli as pas_cli
 from cds.smart import cli as clients_cli
 
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--purge", action="store_true", help="delete entries older than the retention setting")
     pas_cli.register(commands)
     clients_cli.register(commands)
+    dtr_cli.register(commands)
     cql_cli.register(commands)
     return parser
 
@@ -69,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return pas_cli.run(args)
     if args.command == "clients":
         return clients_cli.run(args)
+    if args.command == "dtr":
+        return dtr_cli.run(args)
     return cql_cli.run(args)
 
 
@@ -117,7 +122,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from cds.hooks import parse_order_sign
     from cds.json_rules import cds_response
     from cds.order_sign import OrderSignService, ServiceConfig
-    from cds.questionnaire import canonical
+    from cds.questionnaire import QuestionnaireStore, canonical
     from cds.settings import get_settings
 
     try:
@@ -132,7 +137,13 @@ def _evaluate(args: argparse.Namespace) -> int:
     service = OrderSignService(
         engine,
         FhirClient(settings.fhir_timeout_seconds, settings.fhir_max_pages),
-        ServiceConfig(settings.plan_name, settings.policy_url, settings.time_budget_seconds),
+        ServiceConfig(
+            settings.plan_name,
+            settings.policy_url,
+            settings.time_budget_seconds,
+            questionnaire_version=QuestionnaireStore(settings.cql_dir).version,
+            dtr_app_url=settings.dtr_app_url,
+        ),
     )
     try:
         result = asyncio.run(service.handle(request, now=now, questionnaire_url=canonical(args.base_url)))

@@ -38,6 +38,15 @@ class Answering:
     questionnaire_url: str
     plan_name: str
     policy_url: str
+    questionnaire_version: str = ""
+    dtr_app_url: str = ""
+
+    @property
+    def questionnaire_canonical(self) -> str:
+        """The questionnaire's version-specific canonical (``url|version``) when the version is known."""
+        if self.questionnaire_version:
+            return f"{self.questionnaire_url}|{self.questionnaire_version}"
+        return self.questionnaire_url
 
     def ids(self, *parts: str) -> str:
         return uuid5_text("|".join((self.hook_instance, self.now.isoformat(), *parts)))
@@ -79,7 +88,17 @@ def respond(
     for o in outcome.orders:
         entry: dict[str, Any] = {"order": o.ref, "outcome": o.outcome}
         if want_cards:
-            cards.append(make_card(o, answering.ids(o.key, "card")))
+            made = make_card(o, answering.ids(o.key, "card"))
+            if answering.dtr_app_url and o.outcome == "documentation-needed" and outcome.coverage is not None:
+                made = card_builder.with_dtr_launch(
+                    made,
+                    answering.dtr_app_url,
+                    order=o.ref,
+                    coverage=outcome.coverage,
+                    assertion_id=answering.ids(o.key, outcome.coverage),
+                    questionnaire=answering.questionnaire_canonical,
+                )
+            cards.append(made)
         if want_actions and outcome.coverage is not None:
             assertion = answering.ids(o.key, outcome.coverage)
             actions.append(_action(o, outcome.coverage, assertion, answering, primary))
@@ -108,7 +127,7 @@ def _action(
         date=answering.now.date().isoformat(),
         assertion_id=assertion,
         reason=reason,
-        questionnaire_url=answering.questionnaire_url,
+        questionnaire_url=answering.questionnaire_canonical,
     )
     if not primary:
         extension = ci.without_documentation_requests(extension)

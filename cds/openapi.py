@@ -13,6 +13,7 @@ import copy
 from typing import Any
 
 from cds.discovery import DISPATCH_SERVICE_ID, HOOK, PREFETCH, SELECT_SERVICE_ID, SERVICE_ID, SERVICES
+from cds.dtr.openapi import dtr_paths
 from cds.hooks import FHIR_SERVER_PATTERN, ORDER_REFERENCE_PATTERN, ORDER_TYPES, USER_PATTERN
 from cds.smart.scopes import SUPPORTED_SCOPES
 
@@ -398,6 +399,7 @@ def document(*, version: str, auth_required: bool) -> dict[str, Any]:
         paths[path]["get"]["responses"].update(fhir_unauthorized)
         paths[path]["get"]["security"] = fhir_security
     paths.update(_pas_paths(fhir_security, fhir_unauthorized))
+    paths.update(dtr_paths(fhir_security, fhir_unauthorized))
     paths.update(_smart_paths())
     components: dict[str, Any] = {"schemas": {**SCHEMAS, **PAS_SCHEMAS, **SMART_SCHEMAS}}
     if auth_required:

@@ -35,6 +35,10 @@ class ServiceConfig:
     plan_name: str
     policy_url: str
     time_budget_seconds: float
+    # The questionnaire's version (coverage information names it version-specific) and the DTR
+    # app a documentation-needed card launches ("" for none).
+    questionnaire_version: str = ""
+    dtr_app_url: str = ""
 
 
 def answering(
@@ -48,6 +52,8 @@ def answering(
         questionnaire_url=questionnaire_url,
         plan_name=config.plan_name,
         policy_url=config.policy_url,
+        questionnaire_version=config.questionnaire_version,
+        dtr_app_url=config.dtr_app_url,
     )
 
 

@@ -24,10 +24,19 @@ class QuestionnaireStore:
         q["url"] = canonical(base_url)
         return q
 
+    @property
+    def version(self) -> str:
+        version: str = self._questionnaire["version"]
+        return version
+
+    def versioned_canonical(self, base_url: str) -> str:
+        """The version-specific canonical (``url|version``) that DTR references use."""
+        return f"{canonical(base_url)}|{self.version}"
+
     def search(self, base_url: str, url: str | None) -> dict[str, Any]:
         q = self.questionnaire(base_url)
-        wanted = (url or "").split("|", 1)[0]
-        matches = [q] if not url or wanted == q["url"] else []
+        wanted, _, version = (url or "").partition("|")
+        matches = [q] if not url or (wanted == q["url"] and version in ("", q["version"])) else []
         bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "total": len(matches)}
         if matches:
             bundle["entry"] = [

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     smart_signing_key: str = ""
     smart_signing_key_file: Path = ROOT / "var" / "smart-signing-key.pem"
     log_level: str = "info"
+    # The DTR SMART app a documentation-needed card launches (CRD "launch SMART application"
+    # link with appContext); empty: the card only says what to complete.
+    dtr_app_url: str = ""
     # The policy workbench (/workbench): None means on in the quick start (auth off), off when
     # authentication is required; true/false force it.
     workbench: bool | None = None

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from cds.fhir_client import FhirClient
     from cds.limits import Deadline
     from cds.pas.service import ClaimService
-    from cds.questionnaire import canonical
+    from cds.questionnaire import QuestionnaireStore, canonical
     from cds.settings import get_settings
 
     try:
@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
                 now=now,
                 questionnaire_url=canonical(args.base_url),
                 deadline=Deadline(settings.time_budget_seconds),
+                questionnaire_version=QuestionnaireStore(settings.cql_dir).version,
             )
         )
     except ServiceError as exc:

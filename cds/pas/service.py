@@ -63,10 +63,13 @@ class ClaimService:
         questionnaire_url: str,
         deadline: Deadline,
         submitter: Submitter | None = None,
+        questionnaire_version: str = "",
     ) -> SubmitResult:
         """``submitter``: the authenticated client (None with authentication off), recorded
         with the submission; a stored submission is answered again only to a client that may
-        see it (else the identifier is a conflict, as for different content)."""
+        see it (else the identifier is a conflict, as for different content).
+        ``questionnaire_url`` is the questionnaire's canonical (the policy matches responses to
+        it); with ``questionnaire_version`` the response names it version-specific, as CRD does."""
         claim = read_submission(body)
         digest = _digest(claim)
         if self.store is not None:
@@ -76,7 +79,13 @@ class ClaimService:
         reviews = await self._review(claim, now, questionnaire_url, deadline)
         response_id = uuid5_text(f"pas-response|{claim.key}|{digest}")
         response = response_bundle(
-            claim, reviews, now=now, response_id=response_id, questionnaire_url=questionnaire_url
+            claim,
+            reviews,
+            now=now,
+            response_id=response_id,
+            questionnaire_url=f"{questionnaire_url}|{questionnaire_version}"
+            if questionnaire_version
+            else questionnaire_url,
         )
         audit = [_audit_entry(r) for r in reviews]
         if self.store is not None:

@@ -139,12 +139,13 @@ def test_questionnaire_resolves_at_its_canonical(client: Client) -> None:
             "lymphocytes-manipulated",
         ]
     )
-    found = client.get("/fhir/Questionnaire", params={"url": q["url"] + "|1.0.0"}).json()
+    found = client.get("/fhir/Questionnaire", params={"url": f"{q['url']}|{q['version']}"}).json()
     assert found["total"] == 1 and found["entry"][0]["resource"]["url"] == q["url"]
+    assert client.get("/fhir/Questionnaire", params={"url": q["url"] + "|0.0.1"}).json()["total"] == 0
     assert client.get("/fhir/Questionnaire", params={"url": "http://other/Q"}).json()["total"] == 0
     dn = client.post(URL, json=_request("12-acute-gvhd-no-grade")).json()
     ext = dn["systemActions"][0]["resource"]["extension"][-1]["extension"]
-    assert {"url": "questionnaire", "valueCanonical": q["url"]} in ext
+    assert {"url": "questionnaire", "valueCanonical": f"{q['url']}|{q['version']}"} in ext
 
 
 def _assert_no_empty(value: Any, path: str = "") -> None:

@@ -152,3 +152,69 @@ def test_generated_pas_bundles_never_fail_the_server(request: tuple[str, bytes])
         assert response.json()["resourceType"] == "OperationOutcome"
     else:
         assert response.json()["resourceType"] in ("Bundle", "Parameters")
+
+
+# ---------------------------------------------------------------------- DTR $questionnaire-package
+_DTR_REQUEST = json.loads((ROOT / "fhir-examples" / "07-transplant-status-only" / "request.json").read_text())
+DTR_BASE = {
+    "resourceType": "Parameters",
+    "parameter": [
+        {
+            "name": "coverage",
+            "resource": {
+                "resourceType": "Coverage",
+                "id": "c1",
+                "beneficiary": {"reference": "Patient/pat-07"},
+            },
+        },
+        *(
+            {"name": "order", "resource": e["resource"]}
+            for e in _DTR_REQUEST["context"]["draftOrders"]["entry"]
+        ),
+        {
+            "name": "questionnaire",
+            "valueCanonical": "http://127.0.0.1:8080/fhir/Questionnaire/dli-cp-mp-101|1.1.0",
+        },
+        {"name": "context", "valueString": "assertion-1"},
+    ],
+}
+
+
+@st.composite
+def dtr_requests(draw: st.DrawFn) -> bytes:
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.binary(max_size=64))
+    body = copy.deepcopy(DTR_BASE)
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(_paths(body)))
+        parent: Any = body
+        for key in path[:-1]:
+            parent = parent[key]
+        action = draw(st.sampled_from(["delete", "replace", "null"]))
+        if action == "delete":
+            del parent[path[-1]]
+        elif action == "null":
+            parent[path[-1]] = None
+        else:
+            parent[path[-1]] = draw(JSON)
+        if not _paths(body):
+            break
+    return json.dumps(body).encode()
+
+
+@settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=DERANDOMIZE
+)
+@given(dtr_requests())
+def test_generated_package_requests_never_fail_the_server(body: bytes) -> None:
+    response = _client().post(
+        "/fhir/Questionnaire/$questionnaire-package",
+        content=body,
+        headers={"Content-Type": "application/fhir+json"},
+    )
+    GENERATED["hypothesis DTR package requests"] += 1
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.json()["resourceType"] == "OperationOutcome"
+    else:
+        assert response.json()["resourceType"] == "Parameters"

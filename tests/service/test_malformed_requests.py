@@ -196,3 +196,70 @@ def test_malformed_pas_request(client: Client, operation: str, name: str, body: 
         outcome = response.json()
         assert outcome["resourceType"] == "OperationOutcome"
         assert outcome["issue"][0]["diagnostics"]
+
+
+# ---------------------------------------------------------------------- DTR $questionnaire-package, $expand
+DTR_ORDER = json.loads((ROOT / "fhir-examples" / "07-transplant-status-only" / "request.json").read_text())[
+    "context"
+]["draftOrders"]["entry"][0]["resource"]
+DTR_BASE = {
+    "resourceType": "Parameters",
+    "parameter": [
+        {
+            "name": "coverage",
+            "resource": {
+                "resourceType": "Coverage",
+                "id": "c1",
+                "beneficiary": {"reference": "Patient/pat-07"},
+            },
+        },
+        {"name": "order", "resource": DTR_ORDER},
+    ],
+}
+
+
+def _dtr(fn: Callable[[dict[str, Any]], None]) -> bytes:
+    body = copy.deepcopy(DTR_BASE)
+    fn(body)
+    return json.dumps(body).encode()
+
+
+DTR_CASES: list[tuple[str, bytes, int]] = [
+    ("empty body", b"", 400),
+    ("not json", b"{resourceType: Parameters", 400),
+    ("json array", b"[]", 400),
+    ("not parameters", _dtr(_set("resourceType", "Bundle")), 400),
+    ("parameter a string", _dtr(_set("parameter", "coverage")), 400),
+    ("parameter without name", _dtr(_set("parameter.0.name", _DELETE)), 400),
+    ("unknown parameter", _dtr(_set("parameter.0.name", "patient")), 400),
+    ("no coverage", _dtr(lambda b: b["parameter"].pop(0)), 400),
+    ("coverage a patient", _dtr(_set("parameter.0.resource.resourceType", "Patient")), 400),
+    ("coverage without id", _dtr(_set("parameter.0.resource.id", _DELETE)), 400),
+    ("order a string", _dtr(_set("parameter.1.resource", "ServiceRequest/dli-1")), 400),
+    ("order not valid FHIR", _dtr(_set("parameter.1.resource.status", 12)), 400),
+    ("only coverage", _dtr(lambda b: b["parameter"].pop(1)), 400),
+    (
+        "questionnaire not a canonical",
+        _dtr(_set("parameter.1", {"name": "questionnaire", "valueCanonical": 3})),
+        400,
+    ),
+    (
+        "changedsince not an instant",
+        _dtr(lambda b: b["parameter"].append({"name": "changedsince", "valueInstant": "x"})),
+        400,
+    ),
+    ("deep nesting", b'{"resourceType": "Parameters", "x": ' + b"[" * 200 + b"]" * 200 + b"}", 400),
+    ("oversized body", b'{"resourceType": "Parameters", "pad": "' + b"x" * (6 * 1024 * 1024) + b'"}', 413),
+]
+
+
+@pytest.mark.parametrize("path", ["/fhir/Questionnaire/$questionnaire-package", "/fhir/ValueSet/$expand"])
+@pytest.mark.parametrize(("name", "body", "status"), DTR_CASES, ids=[c[0] for c in DTR_CASES])
+def test_malformed_dtr_request(client: Client, path: str, name: str, body: bytes, status: int) -> None:
+    response = client.post(path, content=body, headers={"Content-Type": "application/fhir+json"})
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    assert "Traceback" not in response.text
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert outcome["issue"][0]["diagnostics"]

@@ -2,7 +2,10 @@
 // cql-exec-fhir, installed by tests/oracle/install.sh) on fhir-examples cases, printing one JSON
 // line per case: {"case": NAME, "orders": {"ServiceRequest/id": {define: value, ...}}} — the
 // same encoding as tests/oracle/reference.mjs, so the two are compared define by define.
-// Usage: node run_elm.mjs LIBRARY.elm.json FHIRHELPERS.elm.json VALUESETS_DIR NOW QUESTIONNAIRE_URL CASE_DIR...
+// Usage: node run_elm.mjs LIBRARY.elm.json INCLUDED.elm.json[,INCLUDED.elm.json...] VALUESETS_DIR NOW
+//          QUESTIONNAIRE_URL CASE_DIR...
+// (the included libraries — FHIRHelpers, and the policy library for the DTR prepopulation
+// library — comma-separated, each registered under its own identifier).
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
@@ -14,8 +17,12 @@ const cqlfhir = require("cql-exec-fhir");
 
 const [, , libraryFile, helpersFile, valuesetsDir, now, questionnaireUrl, ...caseDirs] = process.argv;
 const elm = JSON.parse(fs.readFileSync(libraryFile, "utf8"));
-const helpers = JSON.parse(fs.readFileSync(helpersFile, "utf8"));
-const library = new cql.Library(elm, new cql.Repository({ FHIRHelpers: helpers }));
+const included = {};
+for (const file of helpersFile.split(",")) {
+  const lib = JSON.parse(fs.readFileSync(file, "utf8"));
+  included[lib.library.identifier.id] = lib;
+}
+const library = new cql.Library(elm, new cql.Repository(included));
 const defines = elm.library.statements.def
   .filter((d) => d.type !== "FunctionDef" && (d.accessLevel || "Public") === "Public")
   .map((d) => d.name);
