@@ -99,11 +99,11 @@ class LibraryCompiler:
         for inc in lib.includes:
             try:
                 target = self.resolver.resolve(inc.name, inc.version)
-            except CqlLoadError as exc:
-                self.errors.extend(exc.errors)
+            except CqlLoadError as load_error:
+                self.errors.extend(load_error.errors)
                 continue
-            except CqlError as exc:
-                self.errors.append(exc)
+            except CqlError as include_error:
+                self.errors.append(include_error)
                 continue
             self.out.includes[inc.alias] = (
                 _NativeInclude(target) if isinstance(target, NativeLibrary) else target
@@ -137,8 +137,8 @@ class LibraryCompiler:
         for fdef in lib.functions:
             try:
                 types = [self.type_description(o.type_spec, o) for o in fdef.operands]
-            except CqlCompileError as exc:
-                self.errors.append(exc)
+            except CqlCompileError as operand_error:
+                self.errors.append(operand_error)
                 continue
             self.out.functions.setdefault(fdef.name, []).append(CompiledFunction(fdef, types))
         for context in lib.contexts:
