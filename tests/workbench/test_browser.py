@@ -67,13 +67,24 @@ def outcome_shown(driver: Any) -> list[str]:
 
 def submit(driver: Any, css: str = "form.case button[type=submit]") -> None:
     """Click a submit button and wait for the next page to replace this one."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, css).click()
-    WebDriverWait(driver, 20).until(expected_conditions.staleness_of(old))
+
+    def replaced(_driver: Any) -> bool:
+        # Chromium reports the old page's node either as stale or, while the next document is
+        # being committed, as "Node with given id does not belong to the document": both mean gone.
+        try:
+            return bool(expected_conditions.staleness_of(old)(_driver))
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 20).until(replaced)
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def run_example_in_page(driver: Any, base_url: str, name: str) -> None:
