@@ -133,21 +133,37 @@ def test_a_route_declares_its_scopes_in_one_line(secured_app: Any, secured: Clie
     _is_outcome(missing, "login")
 
 
-@pytest.mark.parametrize("path", ["/fhir/Library/{id}", "/fhir/ValueSet/$expand", "/fhir/ValueSet/{id}"])
-def test_a_plain_route_is_protected_from_the_route_table(
-    secured_app: Any, secured: Client, path: str
+@pytest.mark.parametrize(
+    ("path", "url"),
+    [
+        ("/fhir/Library/{id}", "/fhir/Library/DLIPrepopulation"),
+        ("/fhir/ValueSet/$expand", "/fhir/ValueSet/$expand?url=https://dli-cds.org/fhir/ValueSet/current-smoker"),
+        ("/fhir/ValueSet/{id}", "/fhir/ValueSet/current-smoker"),
+    ],
+)
+def test_the_dtr_routes_are_protected_from_the_route_table(
+    secured_app: Any, secured: Client, path: str, url: str
 ) -> None:
-    async def handler(_request: Request) -> Response:
-        return Response(b"{}", media_type="application/fhir+json")
-
-    secured_app.add_route(path, protect(handler, ROUTE_SCOPES[path]), methods=["GET"])
-    url = path.replace("{id}", "x")
+    """The real DTR routes (cds/dtr/), each behind its scope from ROUTE_SCOPES."""
     assert secured.get(url).status_code == 401
     a_token = access_token(secured)  # A: no ValueSet or Library scope
     assert secured.get(url, headers=bearer(a_token)).status_code == 403
     guard = secured_app.state.smart
     token, _ = guard.tokens.issue(FHIR, "ehr-a", [s.text for s in ROUTE_SCOPES[path].needed], NOW_TS)
-    assert secured.get(url, headers=bearer(token)).status_code == 200
+    response = secured.get(url, headers=bearer(token))
+    assert response.status_code == 200, response.text
+    assert response.json()["resourceType"] in ("Library", "ValueSet")
+
+
+def test_protect_wraps_a_plain_route(secured_app: Any, secured: Client) -> None:
+    async def handler(_request: Request) -> Response:
+        return Response(b"{}", media_type="application/fhir+json")
+
+    secured_app.add_route("/fhir/Basic/x", protect(handler, ROUTE_SCOPES["/fhir/Library/{id}"]), methods=["GET"])
+    assert secured.get("/fhir/Basic/x").status_code == 401
+    guard = secured_app.state.smart
+    token, _ = guard.tokens.issue(FHIR, "ehr-a", ["system/Library.rs"], NOW_TS)
+    assert secured.get("/fhir/Basic/x", headers=bearer(token)).status_code == 200
 
 
 def test_the_questionnaire_needs_its_read_scope(secured: Client) -> None:
