@@ -10,7 +10,8 @@ DTR and PAS routes as they are added). Its public API:
   missing required one (``at``, ``service``, ``endpoint``, ``status``, ``latency_ms``) is a
   ``ValueError`` at once.
 - ``audit_log.record_blocking(entry)``: the same for a thread without an event loop.
-- In ``cds/app.py`` a route ends with ``return await _audit(database, audit, response, started)``:
+- In ``cds/http.py`` (every door's routes) a route ends with ``return await http.audit(audit, response, started)``,
+  that is ``_audit(database, audit, response, started)``:
   the same four arguments as before, now awaited, returning the response to send (the route's
   own, or a 503 OperationOutcome when the record could not be stored). A call left un-awaited is
   an error under ``mypy --strict`` (unused coroutine), so a merge cannot miss one.
