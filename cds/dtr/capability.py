@@ -1,6 +1,8 @@
 """The server's CapabilityStatement (``GET /fhir/metadata``): the DTR payer service
 (``$questionnaire-package``, Questionnaire / Library / ValueSet reads and ``$expand``) and the PAS
-operations on Claim."""
+operations on Claim. With SMART Backend Services on, ``rest.security`` names SMART-on-FHIR and
+the token URL (``cds.smart.configuration.capability_security``); with authentication off there is
+no security to declare."""
 
 from __future__ import annotations
 
@@ -23,9 +25,11 @@ def _resource(kind: str, search: list[dict[str, str]], operations: list[dict[str
     return out
 
 
-def capability_statement(base_url: str, published: dt.datetime) -> dict[str, Any]:
+def capability_statement(
+    base_url: str, published: dt.datetime, security: dict[str, Any] | None = None
+) -> dict[str, Any]:
     url_param = [{"name": "url", "type": "uri"}]
-    return {
+    statement: dict[str, Any] = {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": published.date().isoformat(),
@@ -62,3 +66,6 @@ def capability_statement(base_url: str, published: dt.datetime) -> dict[str, Any
             }
         ],
     }
+    if security is not None:
+        statement["rest"][0]["security"] = security
+    return statement

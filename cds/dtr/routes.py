@@ -19,6 +19,7 @@ from cds.http import FHIR_JSON, Handler, Http, _json, outcome
 from cds.limits import Deadline
 from cds.questionnaire import QuestionnaireStore
 from cds.smart import scopes as smart_scopes
+from cds.smart.configuration import capability_security
 from cds.smart.guard import authorize
 
 
@@ -113,7 +114,8 @@ def register_dtr_routes(
         return await http.guarded(run)
 
     async def metadata(request: Request) -> Response:
-        return _json(capability_statement(base_url(request), published), media_type=fhir_json)
+        security = capability_security(http.fhir_base(request)) if http.auth_required else None
+        return _json(capability_statement(base_url(request), published, security), media_type=fhir_json)
 
     dtr_routes: list[tuple[str, Handler, list[str]]] = [
         ("/fhir/metadata", metadata, ["GET"]),

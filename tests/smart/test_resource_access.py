@@ -53,6 +53,15 @@ def test_capability_security_declares_smart_with_the_token_url() -> None:
     assert security["extension"][0]["extension"] == [{"url": "token", "valueUri": TOKEN_URL}]
 
 
+def test_the_capability_statement_declares_smart_security_when_it_is_on(secured: Client, tmp_path: Path) -> None:
+    statement = secured.get("/fhir/metadata")  # open: a client discovers how to authenticate
+    assert statement.status_code == 200
+    assert statement.json()["rest"][0]["security"] == capability_security(FHIR)
+    open_app = create_app(make_settings(tmp_path), clock=lambda: NOW)
+    assert "security" not in Client(open_app).get("/fhir/metadata").json()["rest"][0]  # nothing to declare
+    open_app.state.database.close()
+
+
 @pytest.mark.parametrize("operation", ["$submit", "$inquire"])
 def test_pas_without_a_token_is_401_with_an_outcome_and_a_challenge(secured: Client, operation: str) -> None:
     response = secured.post(f"/fhir/Claim/{operation}", json=BUNDLE)
