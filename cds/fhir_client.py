@@ -127,6 +127,8 @@ class FhirClient:
             raise FhirServerError("the FHIR server timed out") from exc
         except httpx.HTTPError as exc:
             raise FhirServerError(f"the FHIR server could not be reached ({type(exc).__name__})") from exc
+        except (httpx.InvalidURL, UnicodeError) as exc:  # not HTTPErrors: a host httpx cannot encode
+            raise FhirServerError(f"the FHIR server address cannot be used ({type(exc).__name__})") from exc
         try:
             body = orjson.loads(b"".join(chunks))
         except orjson.JSONDecodeError as exc:

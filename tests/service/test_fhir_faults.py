@@ -132,3 +132,12 @@ def test_select_and_dispatch_answer_technical_too(fault_client: Client, fault: s
             cov = _coverage(response.json())
             assert cov["covered"]["valueCode"] == "indeterminate", service
             assert cov["reason"]["valueCodeableConcept"]["coding"][0]["code"] == "technical", service
+
+
+@pytest.mark.parametrize("base", ["http://[zz]/fhir", "http://xn--/fhir", "http://\x00/fhir"])
+def test_a_fhir_server_address_httpx_cannot_use_is_technical_not_a_500(fault_client: Client, base: str) -> None:
+    """Hosts that httpx refuses before connecting (InvalidURL, an IDNA error) are an unreachable
+    FHIR server like any other: indeterminate/technical (found by schemathesis on order-dispatch)."""
+    response = fault_client.post("/cds-services/dli-order-sign", json=_without_record(base, "2.2"))
+    assert response.status_code == 200, response.text
+    assert _coverage(response.json())["covered"]["valueCode"] == "indeterminate"
