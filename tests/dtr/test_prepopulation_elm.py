@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from cds.cql.result_json import to_json
 from cds.cql.terminology.folder import FolderTerminology
 from tests.cql.elm.test_elm_differential import CASES, NOW, QUESTIONNAIRE_URL, SPEC_DIR, node_or_skip
 from tests.oracle.generate_fhirhelpers import generate
-from tests.oracle.test_oracle import _normalise, _records, _same
+from tests.oracle.test_oracle import _normalise, _records, _same, run_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 CQL = ROOT / "cql"
@@ -54,7 +53,7 @@ def elm_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str,
     }
     for name, elm in files.items():
         (work / f"{name}.json").write_text(json.dumps(elm))
-    proc = subprocess.run(
+    return run_cases(
         [
             node,
             str(RUNNER),
@@ -63,21 +62,9 @@ def elm_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str,
             str(CQL / "valuesets"),
             NOW,
             QUESTIONNAIRE_URL,
-            *map(str, CASES),
         ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        CASES,
     )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    results = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            results[row["case"]] = row["orders"]
-    assert len(results) == len(CASES)
-    return results
 
 
 @pytest.fixture(scope="module")

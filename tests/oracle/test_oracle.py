@@ -41,7 +41,7 @@ def reference_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
     assert (HERE / "node_modules" / "cql-execution").is_dir(), "run tests/oracle/install.sh first"
     libraries = tmp_path_factory.mktemp("oracle-libraries")
     (libraries / "FHIRHelpers-4.0.1.cql").write_text(generate(SPEC_DIR / "fhir-modelinfo-4.0.1.xml"))
-    proc = subprocess.run(
+    return run_cases(
         [
             node,
             str(HERE / "reference.mjs"),
@@ -51,21 +51,9 @@ def reference_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dic
             str(VALUESETS),
             NOW,
             QUESTIONNAIRE_URL,
-            *map(str, CASES),
         ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        CASES,
     )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    results = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            results[row["case"]] = row["orders"]
-    assert len(results) == len(CASES)
-    return results
 
 
 @pytest.fixture(scope="session")
@@ -144,3 +132,19 @@ def test_every_define_matches_the_reference_engine(
                     f"{order['id']} {name!r}: ours {ours!r} != reference {_normalise(theirs)!r}"
                 )
     assert not mismatches, "\n".join(mismatches[:40])
+
+
+def run_cases(command: list[str], cases: list[Path]) -> dict[str, Any]:
+    """Run a node script over ``cases`` (appended to ``command``): each JSON line it prints is
+    one case's ``orders``, by its ``case``; every case must have one."""
+    proc = subprocess.run(
+        [*command, *map(str, cases)], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    results = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            results[row["case"]] = row["orders"]
+    assert len(results) == len(cases)
+    return results

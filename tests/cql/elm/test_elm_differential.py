@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import pytest
 
 from cds.cql.api import library_elm
 from tests.oracle.generate_fhirhelpers import generate
-from tests.oracle.test_oracle import _normalise, _records, _same
+from tests.oracle.test_oracle import _normalise, _records, _same, run_cases
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -53,7 +52,7 @@ def elm_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str,
     helpers_cql.write_text(generate(SPEC_DIR / "fhir-modelinfo-4.0.1.xml"))
     (work / "library.json").write_text(json.dumps(library_elm(LIBRARY)))
     (work / "helpers.json").write_text(json.dumps(library_elm(helpers_cql)))
-    proc = subprocess.run(
+    return run_cases(
         [
             node,
             str(HERE / "run_elm.mjs"),
@@ -62,21 +61,9 @@ def elm_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str,
             str(VALUESETS),
             NOW,
             QUESTIONNAIRE_URL,
-            *map(str, CASES),
         ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+        CASES,
     )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    results = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            results[row["case"]] = row["orders"]
-    assert len(results) == len(CASES)
-    return results
 
 
 @pytest.fixture(scope="session")
