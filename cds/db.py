@@ -85,6 +85,11 @@ audit = Table(
     # The idempotency key the audit log gives every row (cds/audit_log.py): a replayed row whose
     # key is already stored is skipped. NULL in rows written before keys existed.
     Column("entry_key", String(32), unique=True),
+    # JSON, per decided order: [{"outcome": ..., "criteria": {"I.A": "met" | "not-met" | "unknown",
+    # ...}}] (cds.hook_response.criteria_entry): labels and statuses only, never evidence, tokens
+    # or resources. "[]": a call that decided no order; NULL: not recorded (an error, a call that
+    # decides nothing, or a row written before the column existed).
+    Column("criteria", Text),
 )
 replay = Table(
     "jwt_replay",
@@ -176,7 +181,7 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous.upper()))
         metadata.create_all(self.engine)
-        self._add_entry_key_column()
+        self._add_missing_columns()
         # A documented Dialect attribute: batch many-row INSERTs into multi-row VALUES statements
         # (pages sized within the driver's bound-parameter limit) even without RETURNING.
         self.engine.dialect.use_insertmanyvalues_wo_returning = True
@@ -209,13 +214,18 @@ class Database:
             retry_seconds=settings.audit_retry_seconds,
         )
 
-    def _add_entry_key_column(self) -> None:
-        """Databases created before idempotency keys gain the column (and its unique index)."""
-        if "entry_key" in {c["name"] for c in inspect(self.engine).get_columns("audit")}:
-            return
-        with self.engine.begin() as conn:
-            conn.execute(text("ALTER TABLE audit ADD COLUMN entry_key VARCHAR(32)"))
-            conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_audit_entry_key ON audit (entry_key)"))
+    def _add_missing_columns(self) -> None:
+        """Databases created before a column existed gain it: ``entry_key`` (idempotency keys,
+        with its unique index) and ``criteria`` (criterion statuses; older rows stay NULL, read
+        as "not recorded")."""
+        present = {c["name"] for c in inspect(self.engine).get_columns("audit")}
+        if "entry_key" not in present:
+            with self.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE audit ADD COLUMN entry_key VARCHAR(32)"))
+                conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_audit_entry_key ON audit (entry_key)"))
+        if "criteria" not in present:
+            with self.engine.begin() as conn:
+                conn.execute(text("ALTER TABLE audit ADD COLUMN criteria TEXT"))
 
     # ------------------------------------------------------------------ feedback
     def record_feedback(self, service: str, items: Iterable[dict[str, Any]]) -> int:

@@ -25,6 +25,16 @@ CardMaker = Callable[[OrderOutcome, str], dict[str, Any]]
 class HookAnswer:
     body: dict[str, Any]
     orders: list[dict[str, Any]] = field(default_factory=list)  # for the audit log
+    # For the audit log's ``criteria`` column: per decided order its outcome and each
+    # criterion's status (non-secret: labels and statuses only, no evidence).
+    criteria: list[dict[str, Any]] = field(default_factory=list)
+
+
+def criteria_entry(o: OrderOutcome) -> dict[str, Any]:
+    """An order's outcome and criterion statuses (``{"I.A": "unknown", ...}``; none for a
+    technical outcome), as the audit log records them."""
+    statuses = {c.label: c.status for c in o.decision.criteria} if o.decision is not None else {}
+    return {"outcome": o.outcome, "criteria": statuses}
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,8 @@ def respond(
         audit.append(entry)
     if isinstance(max_cards, int) and not isinstance(max_cards, bool) and max_cards >= 0:
         cards = cards[:max_cards]
-    return HookAnswer({"cards": cards, "systemActions": actions}, audit)
+    decided = [criteria_entry(o) for o in outcome.orders]
+    return HookAnswer({"cards": cards, "systemActions": actions}, audit, decided)
 
 
 def _action(

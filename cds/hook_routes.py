@@ -77,6 +77,7 @@ def register_hook_routes(
                 check_counts(orders(parsed), limits)
                 result = await answer(parsed, http.clock(), canonical(http.base_url(request)), deadline)
                 audit["orders"] = result.orders
+                audit["criteria"] = result.criteria
                 return _json(cds_response(result.body))
 
             response = await http.guarded(run)

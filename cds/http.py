@@ -209,6 +209,7 @@ async def _audit(database: Database, audit: dict[str, Any], response: Response, 
     if audit.get("secret_response"):
         body = b""
     orders = audit.get("orders")
+    criteria = audit.get("criteria")  # None: the route decided nothing (or failed before it)
     try:
         await database.audit_log.record(
             {
@@ -219,6 +220,7 @@ async def _audit(database: Database, audit: dict[str, Any], response: Response, 
                 "client_iss": audit.get("client_iss"),
                 "patient_id": audit.get("patient_id"),
                 "orders": orjson.dumps(orders).decode() if orders else None,
+                "criteria": orjson.dumps(criteria).decode() if criteria is not None else None,
                 "status": response.status_code,
                 "latency_ms": (time.perf_counter() - started) * 1000,
                 "response": body.decode("utf-8", "replace") if body else None,

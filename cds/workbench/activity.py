@@ -2,19 +2,21 @@
 only): outcomes over time, the criteria that fail or are unknown most often, latency
 percentiles, error rates, and a table of calls, each linking to its stored response shown as
 cards and coverage information. Only non-secret columns are shown: never tokens, JWTs, the
-client's issuer or whole resources."""
+client's issuer or whole resources.
+
+Outcomes come from the ``orders`` column and criterion statuses from the ``criteria`` column
+(structured, written when the call is audited: ``cds.hook_response.criteria_entry``); nothing is
+read back out of card text. Hook calls answered before the ``criteria`` column existed are
+counted as "not recorded", never guessed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
-
-import orjson
 
 from cds.workbench import svg
 from cds.workbench.html import table, text
@@ -23,8 +25,8 @@ from cds.workbench.html import table, text
 # within its time bound on a long log; the page says when the limit was reached.
 MAX_ROWS = 500
 OUTCOMES = ("meets-criteria", "not-medically-necessary", "documentation-needed", "indeterminate")
-# A criterion row of the card's detail table (cds.cards): "| I.A title | unknown | ...".
-_ROW = re.compile(r"\|\s*((?:I|II)(?:\.[A-D](?:\.\d)?)?)\s[^|]*\|\s*(\*\*not met\*\*|unknown)\s*\|")
+HOOK_ENDPOINTS = ("order-sign", "order-select", "order-dispatch")  # the calls that decide criteria
+_SHOWN = {"not-met": "not met", "unknown": "unknown"}
 
 
 @dataclass(frozen=True)
@@ -103,24 +105,47 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def criteria_counts(found: list[dict[str, Any]]) -> Counter[tuple[str, str]]:
-    """(label, not met | unknown) -> how many answered cards said so."""
+@dataclass(frozen=True)
+class CriteriaCounts:
+    """Failing or unknown criteria over the decided orders of hook calls with a recorded
+    ``criteria`` column; ``not_recorded``: answered hook calls without it (older rows)."""
+
+    counts: Counter[tuple[str, str]]  # (label, "not met" | "unknown") -> orders
+    orders: int  # decided orders read
+    calls: int  # hook calls whose criteria were recorded
+    not_recorded: int
+
+
+def decisions_of(row: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The row's recorded decisions (``[{"outcome", "criteria"}]``), or None when not recorded."""
+    raw = row.get("criteria")
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return [d for d in value if isinstance(d, dict)] if isinstance(value, list) else None
+
+
+def criteria_counts(found: list[dict[str, Any]]) -> CriteriaCounts:
     counts: Counter[tuple[str, str]] = Counter()
+    orders = calls = not_recorded = 0
     for row in found:
-        raw = row.get("response")
-        if not raw or '"cards"' not in raw or '"cards":[]' in raw:  # errors, answers without cards
+        if row["endpoint"] not in HOOK_ENDPOINTS or row["status"] >= 400:
             continue
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+        decisions = decisions_of(row)
+        if decisions is None:
+            not_recorded += 1
             continue
-        for card in body.get("cards") or [] if isinstance(body, dict) else []:
-            detail = card.get("detail") if isinstance(card, dict) else None
-            for line in (detail or "").split("\n"):
-                match = _ROW.match(line) if line.startswith("| I") else None
-                if match:
-                    counts[(match[1], "not met" if "not" in match[2] else "unknown")] += 1
-    return counts
+        calls += 1
+        for decision in decisions:
+            orders += 1
+            statuses = decision.get("criteria")
+            for label, status in (statuses.items() if isinstance(statuses, dict) else ()):
+                if status in _SHOWN:
+                    counts[(str(label), _SHOWN[status])] += 1
+    return CriteriaCounts(counts, orders, calls, not_recorded)
 
 
 def charts(found: list[dict[str, Any]]) -> str:
@@ -146,7 +171,14 @@ def charts(found: list[dict[str, Any]]) -> str:
     series = {k: v for k, v in series.items() if any(v)}
     latencies = [float(r["latency_ms"]) for r in hooks]
     pct = [(f"p{int(q * 100)}", round(percentile(latencies, q), 2)) for q in (0.5, 0.9, 0.95, 0.99)]
-    crit = criteria_counts(hooks).most_common(10)
+    criteria = criteria_counts(hooks)
+    crit = criteria.counts.most_common(10)
+    read = (
+        f"<p>Over {criteria.orders} decided orders of {criteria.calls} hook calls whose criteria were recorded"
+        + (f"; {criteria.not_recorded} answered hook calls not recorded (stored before criteria were)"
+           if criteria.not_recorded else "")
+        + ".</p>"
+    )
     error_rate = [(day, round(100 * e / c, 1) if c else 0.0) for day, e, c in zip(days, errors, calls, strict=True)]
     return limited + (
         "<h2>Outcomes over time</h2>"
@@ -154,7 +186,10 @@ def charts(found: list[dict[str, Any]]) -> str:
         + table(["Day", *series], [[text(day), *(text(v[i]) for v in series.values())] for i, day in enumerate(days)],
                 caption="Outcomes per day (the chart's data)")
         + "<h2>Most frequent failing or unknown criteria</h2>"
+        + read
         + svg.hbars("Failing or unknown criteria", [(f"{label} {status}", n) for (label, status), n in crit])
+        + table(["Criterion", "Status", "Orders"], [[text(label), text(status), text(n)] for (label, status), n in crit],
+                caption="Most frequent failing or unknown criteria (the chart's data)")
         + "<h2>Latency</h2>"
         + svg.hbars(f"Latency percentiles over {len(latencies)} hook calls", pct, unit=" ms")
         + "<h2>Error rate</h2>"

@@ -24,9 +24,9 @@ from cds.decision_core import CaseInput, CaseOutcome, DecisionCore
 from cds.discovery import HOOK, PREFETCH
 from cds.errors import ServiceError
 from cds.hook_response import HookAnswer
-from cds.hooks import parse_order_sign
 from cds.order_sign import OrderSignService
 from cds.prefetch import resources_of
+from cds.workbench import hook_choice
 
 SMOKING_LOINC = "72166-2"
 SMOKING = {  # quick edit -> SNOMED CT smoking status (US Core)
@@ -88,6 +88,8 @@ class CaseRun:
     outcome: CaseOutcome | None = None
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    hook: str = "order-sign"
+    sent: dict[str, Any] = field(default_factory=dict)  # the hook's request, as the service got it
 
 
 class _RecordingCore(DecisionCore):
@@ -223,17 +225,20 @@ def without_server(request: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
 
 async def run_case(
-    service: OrderSignService, request: dict[str, Any], now: dt.datetime, questionnaire_url: str
+    service: OrderSignService,
+    request: dict[str, Any],
+    now: dt.datetime,
+    questionnaire_url: str,
+    hook: str = HOOK,
 ) -> CaseRun:
-    """``request`` through the order-sign service (the hook's path), keeping the decisions."""
+    """``request`` (an order-sign request) as ``hook``'s request through that hook's service
+    (``cds.workbench.hook_choice``), keeping the decisions."""
     sent, notes = without_server(request)
-    run = CaseRun(request=request, now=now, notes=notes)
+    sent = hook_choice.request_for(hook, sent)
+    run = CaseRun(request=request, now=now, notes=notes, hook=hook, sent=sent)
     core = _RecordingCore(service.engine, service.fhir, service.config.time_budget_seconds)
-    local = OrderSignService(service.engine, service.fhir, service.config)
-    local.core = core
     try:
-        parsed = parse_order_sign(sent, HOOK)
-        run.answer = await local.handle(parsed, now=now, questionnaire_url=questionnaire_url)
+        run.answer = await hook_choice.answer(hook, service, core, sent, now, questionnaire_url)
     except ServiceError as exc:
         run.error = exc.message + (f" (at {exc.where})" if exc.where else "")
     run.outcome = core.last

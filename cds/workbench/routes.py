@@ -15,8 +15,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cds.db import Database
+from cds.errors import ServiceError
 from cds.order_sign import OrderSignService
 from cds.workbench import activity as act
+from cds.workbench import hook_choice
 from cds.workbench.cases import (
     CaseError,
     CaseStore,
@@ -26,7 +28,7 @@ from cds.workbench.cases import (
     run_case,
     without_server,
 )
-from cds.workbench.form import form_html, response_from_form, with_response
+from cds.workbench.form import FormPrepopulation, Prefill, form_html, response_from_form, with_response
 from cds.workbench.html import page, table, text
 from cds.workbench.policy_view import PolicyView
 from cds.workbench.try_view import Example, Source, try_page
@@ -72,6 +74,7 @@ def workbench_routes(
     policy = PolicyView.load(cql_dir)
     questionnaire: dict[str, Any] = json.loads((cql_dir / "questionnaire" / "dli-cp-mp-101.json").read_text())
     store = CaseStore()
+    prepopulation = FormPrepopulation(cql_dir)
 
     def source(query: dict[str, str]) -> Source:
         """The case a query names: a stored case id, else an example (the first by default)."""
@@ -88,17 +91,18 @@ def workbench_routes(
 
     async def show(request: Request, query: dict[str, str], error: str = "", status: int = 200) -> HTMLResponse:
         src = source(query)
+        hook = hook_choice.chosen(query.get("hook"))
         run = None
         if not error and (query.get("example") or query.get("case")):
             try:
                 edits = Edits.parse(query)
             except CaseError as exc:
-                return HTMLResponse(try_page(examples, src, None, Edits(), policy, str(exc)), 400)
+                return HTMLResponse(try_page(examples, src, None, Edits(), policy, str(exc), hook), 400)
             edited = apply_edits(src.request, edits, src.now)
-            run = await run_case(service, edited, src.now, questionnaire_url(request))
+            run = await run_case(service, edited, src.now, questionnaire_url(request), hook)
         else:
             edits = Edits()
-        return HTMLResponse(try_page(examples, src, run, edits, policy, error), status)
+        return HTMLResponse(try_page(examples, src, run, edits, policy, error, hook), status)
 
     @router.get("/", response_class=HTMLResponse)
     async def index() -> HTMLResponse:
@@ -144,24 +148,52 @@ def workbench_routes(
                     target = {"case": store.put(parsed, example.now if example and example.now else clock())}
         except CaseError as exc:
             return await show(request, {k: v for k, v in form.items() if k == "example"}, str(exc), 400)
-        return RedirectResponse(f"/workbench/try?{urlencode({**target, **edits.query()})}", 303)
+        hook = hook_choice.chosen(form.get("hook"))
+        chosen = {"hook": hook} if hook != "order-sign" else {}
+        return RedirectResponse(f"/workbench/try?{urlencode({**target, **edits.query(), **chosen})}", 303)
+
+    def prefill(request: Request, src: Source) -> Prefill:
+        """The form's answers from the case's record: DTR's prepopulation (``cds.dtr``)."""
+        served = {**questionnaire, "url": questionnaire_url(request)}
+        try:
+            draft = prepopulation.draft(served, without_server(src.request)[0], src.now)
+        except ServiceError as exc:
+            return Prefill(note=f"the record could not be read: {exc.message}")
+        except ValueError as exc:
+            return Prefill(note=str(exc))
+        return Prefill.of_response(draft)
 
     @router.get("/form", response_class=HTMLResponse)
     async def form_get(request: Request) -> HTMLResponse:
         query = dict(request.query_params)
         src = source(query)
+        filled = prefill(request, src)
+        asked = sum(1 for group in questionnaire.get("item") or [] for _ in group.get("item") or [])
         picker = "".join(
             f'<option value="{text(n)}"{" selected" if n == src.example else ""}>{text(n)}</option>' for n in examples
         )
+        chooser = "" if src.case_id else (
+            '<form method="get" action="/workbench/form" class="record"><p>'
+            f'<label for="example">Record (example)</label> <select id="example" name="example">{picker}</select> '
+            '<button type="submit">Prepopulate from this record</button></p></form>'
+        )
         hidden = (
             f'<input type="hidden" name="case" value="{text(src.case_id)}">' if src.case_id else
-            f'<p><label for="example">Record (example)</label> <select id="example" name="example">{picker}</select></p>'
+            f'<input type="hidden" name="example" value="{text(src.example)}">'
+        )
+        status = (
+            f'<p role="status" class="note">Nothing was prepopulated: {text(filled.note)}.</p>' if filled.note else
+            f'<p role="status" class="note" id="prefilled">{len(filled.values)} of {asked} answers were prepopulated '
+            "from the record; the others are the clinician's to give.</p>"
         )
         body = (
-            "<p>The DLI questionnaire (CP.MP.101). Answering it adds a completed QuestionnaireResponse to the "
-            "record and re-runs the decision, as the hook does with a response in prefetch. "
-            "<strong>Prepopulation from the record comes with the DTR issue</strong>: the form starts empty.</p>"
-            f'<form method="post" action="/workbench/form">{hidden}{form_html(questionnaire)}'
+            "<p>The DLI questionnaire (CP.MP.101), prepopulated from the record as a DTR app prepopulates it: "
+            "our engine runs <code>cql/DLIPrepopulation.cql</code> (the library the DTR questionnaire package "
+            "carries, and <code>dli-cds dtr prepopulate</code> runs). Each prepopulated answer is marked with its "
+            "DTR information origin. Answering adds a completed QuestionnaireResponse to the record and re-runs "
+            "the decision, as the hook does with a response in prefetch.</p>"
+            f"{chooser}{status}"
+            f'<form method="post" action="/workbench/form" class="questionnaire">{hidden}{form_html(questionnaire, filled)}'
             '<p><button type="submit">Run the decision with these answers</button></p></form>'
         )
         return HTMLResponse(page("The form", body, current="/workbench/form"))
@@ -178,6 +210,7 @@ def workbench_routes(
                 patient_id=str(context.get("patientId", "")),
                 questionnaire_url=questionnaire_url(request),
                 now=src.now,
+                prefill=prefill(request, src),
             )
         except ValueError as exc:
             return HTMLResponse(page("The form", f'<p role="alert" class="error">{text(exc)}</p>'), 400)

@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 
 from cds.workbench.cards_view import cards, coverage_table
 from cds.workbench.cases import PRIORITIES, SMOKING, CaseRun, Edits
-from cds.workbench.html import page, table, text
+from cds.workbench.hook_choice import DESCRIPTIONS, HOOKS
+from cds.workbench.html import json_block, page, table, text
 from cds.workbench.policy_view import PolicyView
 from cds.workbench.trace import trace
 
@@ -33,9 +34,9 @@ class Source:
     example: str = ""
     case_id: str = ""
 
-    def query(self, edits: Edits) -> str:
+    def query(self, edits: Edits, hook: str = "order-sign") -> str:
         base = {"case": self.case_id} if self.case_id else {"example": self.example}
-        return urlencode({**base, **edits.query()})
+        return urlencode({**base, **edits.query(), **({"hook": hook} if hook != "order-sign" else {})})
 
 
 def _select(name: str, label: str, options: list[tuple[str, str]], chosen: str) -> str:
@@ -45,7 +46,16 @@ def _select(name: str, label: str, options: list[tuple[str, str]], chosen: str) 
     return f'<label for="{name}">{text(label)}</label> <select id="{name}" name="{name}">{items}</select>'
 
 
-def case_form(examples: dict[str, Example], src: Source, edits: Edits) -> str:
+def hook_choice(hook: str) -> str:
+    """The hook to try the case as: radio buttons (no script needed)."""
+    options = "".join(
+        f'<label><input type="radio" name="hook" value="{h}"{" checked" if h == hook else ""}> {text(DESCRIPTIONS[h])}</label><br>'
+        for h in HOOKS
+    )
+    return f'<fieldset class="hooks"><legend>Try it as</legend>{options}</fieldset>'
+
+
+def case_form(examples: dict[str, Example], src: Source, edits: Edits, hook: str = "order-sign") -> str:
     names = [("", "(pasted case)")] if src.case_id else []
     picker = _select("example", "Example", names + [(n, n) for n in examples], src.example)
     request = json.dumps(src.request, indent=2, ensure_ascii=False)
@@ -66,14 +76,26 @@ def case_form(examples: dict[str, Example], src: Source, edits: Edits) -> str:
         + " "
         + _select("priority", "Order priority", [("", "(as ordered)")] + [(p, p) for p in PRIORITIES], edits.priority or "")
         + "</p></fieldset>"
-        '<p><button type="submit">Run the case</button></p></form>'
+        + hook_choice(hook)
+        + '<p><button type="submit">Run the case</button></p></form>'
+    )
+
+
+def _sent(run: CaseRun) -> str:
+    """The hook and the context of the request it got (the record is the case's, above)."""
+    return (
+        f'<p id="answered-as" data-hook="{text(run.hook)}">Answered as <strong>{text(run.hook)}</strong>: '
+        f"{text(DESCRIPTIONS[run.hook].split(': ', 1)[1])}.</p>"
+        f"<details class=\"sent\"><summary>The {text(run.hook)} request's context</summary>"
+        f"{json_block(run.sent.get('context'))}</details>"
     )
 
 
 def result(run: CaseRun, src: Source, edits: Edits, policy: PolicyView) -> str:
-    link = f"/workbench/try?{src.query(edits)}"
+    link = f"/workbench/try?{src.query(edits, run.hook)}"
     out = [
         '<section aria-labelledby="result"><h2 id="result">Result</h2>',
+        _sent(run),
         f'<p>Reproduce this case: <a id="permalink" href="{text(link)}">{text(link)}</a> '
         f"(evaluated at {text(run.now.isoformat())})</p>",
     ]
@@ -102,6 +124,7 @@ def try_page(
     edits: Edits,
     policy: PolicyView,
     error: str = "",
+    hook: str = "order-sign",
 ) -> str:
     title = f"Try a case: {src.example}" if src.example and run else "Try a case"
     body = ""
@@ -109,5 +132,5 @@ def try_page(
         body += f'<p role="alert" class="error">{text(error)}</p>'
     if run is not None:
         body += result(run, src, edits, policy)
-    body += case_form(examples, src, edits)
+    body += case_form(examples, src, edits, hook)
     return page(title, body, current="/workbench/try")

@@ -129,9 +129,14 @@ def test_form_answers_become_a_completed_response() -> None:
 def test_activity_statistics() -> None:
     assert activity.percentile([], 0.5) == 0.0
     assert activity.percentile([1, 2, 3, 4], 0.5) == 2.5
-    detail = json.loads((EXAMPLES / "05-no-indication-recorded" / "expected.json").read_text())
-    row = {"response": json.dumps(detail)}
-    assert activity.criteria_counts([row]) == {("I.A", "unknown"): 1, ("I.B", "not met"): 1, ("II.A", "unknown"): 1}
+    decided = {"outcome": "documentation-needed", "criteria": {"I": "met", "I.A": "unknown", "I.B": "not-met"}}
+    row = {"endpoint": "order-sign", "status": 200, "criteria": json.dumps([decided, decided])}
+    counted = activity.criteria_counts([row])
+    assert counted.counts == {("I.A", "unknown"): 2, ("I.B", "not met"): 2}
+    # The card's text is not read: a row without the column is "not recorded", whatever it says.
+    detail = (EXAMPLES / "05-no-indication-recorded" / "expected.json").read_text()
+    old = {"endpoint": "order-sign", "status": 200, "criteria": None, "response": detail}
+    assert activity.criteria_counts([old]).counts == {} and activity.criteria_counts([old]).not_recorded == 1
     f = activity.Filters.parse({"since": "2026-11-01", "until": "bad", "outcome": "<x>", "patient": " p "})
     assert (f.since, f.until, f.outcome, f.patient_id) == (dt.date(2026, 11, 1), None, "", "p")
     assert f.query() == "since=2026-11-01&patient=p"
