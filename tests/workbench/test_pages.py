@@ -136,6 +136,48 @@ def test_form_adds_the_response_and_reruns(client: Client) -> None:
     assert "QuestionnaireResponse/workbench-form" in page.text
 
 
+@pytest.mark.parametrize("name", ["05-no-indication-recorded", "23-current-smoker", "29-no-smoking-status"])
+def test_form_page_is_prepopulated_from_the_record(client: Client, name: str) -> None:
+    page = client.get(f"/workbench/form?example={name}").text
+    prefilled = re.findall(r'data-origin="auto-server"', page)
+    asked = re.findall(r'data-origin="clinician"', page)
+    assert prefilled and asked and len(prefilled) + len(asked) == 12
+    assert f"{len(prefilled)} of 12 answers were prepopulated" in page
+    assert f'<input type="hidden" name="example" value="{name}">' in page
+
+
+def test_form_on_a_record_without_an_order_prepopulates_nothing(client: Client) -> None:
+    request = json.loads((EXAMPLES / CASES[0] / "request.json").read_text())
+    request["context"]["draftOrders"]["entry"] = []
+    answer = client.post("/workbench/try", content=urlencode({"request": json.dumps(request)}), headers=FORM)
+    case = answer.headers["location"].split("case=")[1]
+    page = client.get(f"/workbench/form?case={case}")
+    assert page.status_code == 200 and "Nothing was prepopulated" in page.text
+    assert 'data-origin="auto-server"' not in page.text
+
+
+@pytest.mark.parametrize(
+    ("hook", "summary", "doc_needed"),
+    [("order-sign", "documentation needed for CP.MP.101", True),
+     ("order-select", "documentation will be needed at signing", False),
+     ("order-dispatch", "documentation needed for CP.MP.101", True)],
+)
+def test_each_hook_answers(client: Client, hook: str, summary: str, doc_needed: bool) -> None:
+    form = urlencode({"example": "05-no-indication-recorded", "hook": hook})
+    answer = client.post("/workbench/try", content=form, headers=FORM)
+    link = answer.headers["location"]
+    assert link == "/workbench/try?example=05-no-indication-recorded" + ("" if hook == "order-sign" else f"&hook={hook}")
+    page = client.get(link).text
+    assert f'data-hook="{hook}"' in page and f'name="hook" value="{hook}" checked' in page
+    assert _outcomes(page) == ["documentation-needed"]
+    assert summary in page
+    assert ("doc-needed" in page) is doc_needed and ("withpa" in page) is doc_needed
+    if hook == "order-dispatch":
+        assert "dispatchedOrders" in page and "draftOrders" not in page.split("request's context")[1].split("</details>")[0]
+    if hook == "order-select":
+        assert "selections" in page
+
+
 def test_policy_page_anchors_every_define(client: Client) -> None:
     page = client.get("/workbench/policy").text
     assert 'id="define-i-c-4-status"' in page and 'id="define-outcome"' in page

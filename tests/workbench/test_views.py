@@ -22,7 +22,7 @@ from cds.workbench.cases import (
     request_from_bundle,
     without_server,
 )
-from cds.workbench.form import response_from_form, with_response
+from cds.workbench.form import FormPrepopulation, Prefill, form_html, response_from_form, with_response
 from cds.workbench.policy_view import PolicyView, define_anchor
 from cds.workbench.routes import ASSETS, STATIC
 
@@ -124,6 +124,62 @@ def test_form_answers_become_a_completed_response() -> None:
         response_from_form(questionnaire, {"q-acute-gvhd-grade": "x"}, patient_id="p", questionnaire_url="u", now=NOW)
     request = with_response(_request("33-questionnaire-closes-hsct-loop"), qr)
     assert [e["resource"]["id"] for e in request["prefetch"]["questionnaireResponses"]["entry"]] == ["qr-1", "workbench-form"]
+
+
+QUESTIONNAIRE_URL = "http://127.0.0.1:8080/fhir/Questionnaire/dli-cp-mp-101"
+
+
+def _case_now(name: str) -> dt.datetime:
+    case = json.loads((EXAMPLES / name / "case.json").read_text())
+    return dt.datetime.fromisoformat(case["now"]) if "now" in case else NOW
+
+
+@pytest.fixture(scope="module")
+def prepopulation() -> FormPrepopulation:
+    return FormPrepopulation(ROOT / "cql")
+
+
+@pytest.mark.parametrize("name", ["05-no-indication-recorded", "23-current-smoker", "33-questionnaire-closes-hsct-loop"])
+def test_form_prepopulation_is_dtr_prepopulate(prepopulation: FormPrepopulation, name: str) -> None:
+    """The form's draft is the one ``dli-cds dtr prepopulate`` prints for the same record."""
+    from cds.dtr.cli import _prepopulate
+
+    now = _case_now(name)
+    served = json.loads((ROOT / "cql" / "questionnaire" / "dli-cp-mp-101.json").read_text())
+    served["url"] = QUESTIONNAIRE_URL
+    ours = prepopulation.draft(served, _request(name), now)
+    theirs = _prepopulate(_request(name), now, "http://127.0.0.1:8080")
+    assert ours["item"] == theirs["item"] and ours["item"]
+    assert ours["questionnaire"] == theirs["questionnaire"]
+
+
+def test_prefilled_form_and_the_answers_origins(prepopulation: FormPrepopulation) -> None:
+    questionnaire = json.loads((ROOT / "cql" / "questionnaire" / "dli-cp-mp-101.json").read_text())
+    served = {**questionnaire, "url": QUESTIONNAIRE_URL}
+    prefill = Prefill.of_response(prepopulation.draft(served, _request("23-current-smoker"), _case_now("23-current-smoker")))
+    assert prefill.values["current-substance-use"] is True and prefill.values["donor-chimerism-percent"] == 95
+    assert set(prefill.origins.values()) == {"auto-server"}
+    assert "risk-reduction-commitment" not in prefill.values  # disabled: urgent-timeline is false
+    html = form_html(questionnaire, prefill)
+    assert 'name="q-current-substance-use" value="true" checked' in html
+    assert 'name="q-donor-chimerism-percent" value="95"' in html
+    assert html.count('data-origin="auto-server"') == len(prefill.values)
+    assert html.count('data-origin="clinician"') == 12 - len(prefill.values)
+    form = {"q-allogeneic-hsct": "true", "q-donor-chimerism-percent": "95", "q-current-substance-use": "false",
+            "q-risk-reduction-evidence": "false", "q-lymphocytes-manipulated": "false", "q-able-to-adhere": ""}
+    form["q-transplant-indication-malignant"] = "true"
+    qr = response_from_form(questionnaire, form, patient_id="p", questionnaire_url="u", now=NOW, prefill=prefill)
+    origins = {i["linkId"]: i["answer"][0]["extension"][0]["extension"][0]["valueCode"] for g in qr["item"] for i in g["item"]}
+    assert origins == {
+        "allogeneic-hsct": "auto-server", "transplant-indication-malignant": "auto-server",
+        "donor-chimerism-percent": "auto-server", "current-substance-use": "override",
+        "lymphocytes-manipulated": "auto-server",
+    }  # risk-reduction-evidence is disabled once substance use is answered No; able-to-adhere unanswered
+    empty = Prefill.of_response(prepopulation.draft(served, _request("05-no-indication-recorded"), NOW))
+    assert "transplant-indication-malignant" not in empty.values
+    qr = response_from_form(questionnaire, {"q-transplant-indication-malignant": "true"}, patient_id="p",
+                            questionnaire_url="u", now=NOW, prefill=empty)
+    assert qr["item"][0]["item"][0]["answer"][0]["extension"][0]["extension"][0]["valueCode"] == "manual"
 
 
 def test_activity_statistics() -> None:
