@@ -189,7 +189,7 @@ def charts(found: list[dict[str, Any]]) -> str:
         + read
         + svg.hbars("Failing or unknown criteria", [(f"{label} {status}", n) for (label, status), n in crit])
         + table(["Criterion", "Status", "Orders"], [[text(label), text(status), text(n)] for (label, status), n in crit],
-                caption="Most frequent failing or unknown criteria (the chart's data)")
+                caption="Most frequent failing or unknown criteria (the chart's data)", cls="criteria")
         + "<h2>Latency</h2>"
         + svg.hbars(f"Latency percentiles over {len(latencies)} hook calls", pct, unit=" ms")
         + "<h2>Error rate</h2>"

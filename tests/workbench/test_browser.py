@@ -28,11 +28,16 @@ pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browse
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    app = create_app(make_settings(tmp_path_factory.mktemp("browser")))
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    application = create_app(make_settings(tmp_path_factory.mktemp("browser")))
+    yield application
+    application.state.database.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(app: Any) -> Iterator[str]:
     with browser.serve(app) as url:
         yield url
-    app.state.database.close()
 
 
 @pytest.fixture(scope="module")
@@ -162,30 +167,106 @@ def test_quick_edit_and_json_edit_change_the_outcome(driver: Any, base_url: str)
     browser.screenshot(driver, "try-edited")
 
 
-def test_form_reruns_the_decision(driver: Any, base_url: str) -> None:
+# (example, the answer the clinician gives (or changes) and its origin before, outcome before and after)
+FORM_CASES = [
+    ("05-no-indication-recorded", ("transplant-indication-malignant", "true", "clinician"),
+     "documentation-needed", "meets-criteria"),
+    ("23-current-smoker", ("current-substance-use", "false", "auto-server"), "not-medically-necessary", "meets-criteria"),
+    ("26-smoker-stat-without-commitment", ("risk-reduction-commitment", "true", "clinician"),
+     "documentation-needed", "meets-criteria"),
+]
+
+
+def prepopulate_in_page(driver: Any, base_url: str, name: str) -> dict[str, str]:
+    """Open the form, pick the example's record, and return each question's origin as shown."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.select import Select
 
     driver.get(f"{base_url}/workbench/form")
-    assert "DTR" in driver.find_element(By.TAG_NAME, "main").text  # prepopulation: said to come later
-    Select(driver.find_element(By.ID, "example")).select_by_value("05-no-indication-recorded")
-    driver.find_element(By.CSS_SELECTOR, 'input[name="q-transplant-indication-malignant"][value="true"]').click()
-    browser.screenshot(driver, "form-answered")
-    submit(driver, "main form button[type=submit]")
-    assert outcome_shown(driver) == ["meets-criteria"]
-    evidence = driver.find_element(By.CSS_SELECTOR, 'tr[data-criterion="I.A"]').text
+    Select(driver.find_element(By.ID, "example")).select_by_value(name)
+    submit(driver, "form.record button[type=submit]")
+    return {
+        e.get_attribute("data-link-id"): e.find_element(By.CSS_SELECTOR, ".origin").get_attribute("data-origin")
+        for e in driver.find_elements(By.CSS_SELECTOR, "[data-link-id]")
+    }
+
+
+@pytest.mark.parametrize(("name", "answer", "before", "after"), FORM_CASES)
+def test_form_prepopulated_and_answering_reruns_the_decision(
+    driver: Any, base_url: str, name: str, answer: tuple[str, str, str], before: str, after: str
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    origins = prepopulate_in_page(driver, base_url, name)
+    link_id, value, origin_before = answer
+    assert len(origins) == 12 and origins[link_id] == origin_before
+    # Every prepopulated answer is the record's, shown as such; the others are left to the clinician.
+    for question, origin in origins.items():
+        field = driver.find_element(By.CSS_SELECTOR, f'[data-link-id="{question}"]')
+        checked = field.find_elements(By.CSS_SELECTOR, "input[type=radio]:checked")
+        shown = checked[0].get_attribute("value") if checked else None
+        if field.find_elements(By.CSS_SELECTOR, "input[type=number]"):
+            shown = field.find_element(By.CSS_SELECTOR, "input[type=number]").get_attribute("value")
+        assert (shown not in ("", None)) is (origin == "auto-server"), question
+    assert "from the record" in driver.find_element(By.CSS_SELECTOR, '.origin[data-origin="auto-server"]').text
+    browser.screenshot(driver, f"form-{name}")
+    violations = browser.axe_violations(driver)
+    assert violations == [], [(v["id"], v.get("help")) for v in violations]
+    if name == FORM_CASES[0][0]:  # submitted as prepopulated: the record's answers decide nothing new
+        submit(driver, "form.questionnaire button[type=submit]")
+        assert outcome_shown(driver) == [before]
+        prepopulate_in_page(driver, base_url, name)
+    driver.find_element(By.CSS_SELECTOR, f'input[name="q-{link_id}"][value="{value}"]').click()
+    submit(driver, "form.questionnaire button[type=submit]")
+    assert expected(name) == {"ServiceRequest/dli-1": before}
+    assert outcome_shown(driver) == [after]
+    evidence = driver.find_element(By.CSS_SELECTOR, "table.trace").text
     assert "QuestionnaireResponse/workbench-form" in evidence
 
 
-def test_activity_after_a_burst_of_calls(driver: Any, base_url: str) -> None:
+@pytest.mark.parametrize("hook", ["order-sign", "order-select", "order-dispatch"])
+def test_each_hook_choice_shows_its_answer(driver: Any, base_url: str, hook: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    driver.get(f"{base_url}/workbench/try")
+    Select(driver.find_element(By.ID, "example")).select_by_value("05-no-indication-recorded")
+    driver.find_element(By.ID, "request").clear()
+    driver.find_element(By.CSS_SELECTOR, f'input[name="hook"][value="{hook}"]').click()
+    submit(driver)
+    assert driver.find_element(By.ID, "answered-as").get_attribute("data-hook") == hook
+    assert outcome_shown(driver) == ["documentation-needed"]
+    summary = driver.find_element(By.CSS_SELECTOR, "article.card h3.summary").text
+    coverage = driver.find_element(By.CSS_SELECTOR, "table.coverage").text
+    if hook == "order-select":  # guidance, without documentation requests
+        assert "will be needed at signing" in summary
+        assert "doc-needed" not in coverage and "questionnaire" not in coverage
+    else:
+        assert "documentation needed" in summary
+        assert "doc-needed" in coverage
+    driver.find_element(By.CSS_SELECTOR, "details.sent summary").click()
+    context = json.loads(driver.find_element(By.CSS_SELECTOR, "details.sent pre").text)
+    key = {"order-sign": "draftOrders", "order-select": "selections", "order-dispatch": "dispatchedOrders"}[hook]
+    assert key in context
+    assert (f"hook={hook}" in driver.find_element(By.ID, "permalink").get_attribute("href")) is (hook != "order-sign")
+    browser.screenshot(driver, f"try-{hook}")
+    violations = browser.axe_violations(driver)
+    assert violations == [], [(v["id"], v.get("help")) for v in violations]
+
+
+def test_activity_after_a_burst_of_calls(driver: Any, base_url: str, app: Any) -> None:
     from selenium.webdriver.common.by import By
 
+    from cds.workbench.hook_choice import request_for
+
     names = ["01-meets-aml-relapse-prevention", "03-mixed-chimerism-without-malignancy", "05-no-indication-recorded"]
+    hooks = {"order-sign": "dli-order-sign", "order-select": "dli-order-select", "order-dispatch": "dli-order-dispatch"}
     with httpx.Client(base_url=base_url) as client:
         for i in range(24):
-            body = request_of(names[i % 3])
+            hook = list(hooks)[i // 3 % 3]
+            body = request_for(hook, request_of(names[i % 3]))
             body["hookInstance"] = f"burst-{i}"
-            client.post("/cds-services/dli-order-sign", json=body).raise_for_status()
+            client.post(f"/cds-services/{hooks[hook]}", json=body).raise_for_status()
         client.post("/cds-services/dli-order-sign", json={"hook": "order-sign"})  # a 400
     driver.get(f"{base_url}/workbench/activity")
     charts = driver.find_elements(By.CSS_SELECTOR, "svg.chart")
@@ -194,6 +275,25 @@ def test_activity_after_a_burst_of_calls(driver: Any, base_url: str) -> None:
     page = driver.find_element(By.TAG_NAME, "main").text
     assert "I.A unknown" in page and "I.A not met" in page  # most frequent failing/unknown criteria
     assert page.count("burst-") >= 24
+    # The criteria table is the audit rows' criteria column counted (not the cards' text).
+    rows = [r for r in app.state.database.audit_rows(limit=500) if r["criteria"]]
+    expected_counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        for decided in json.loads(row["criteria"]):
+            for label, status in decided["criteria"].items():
+                if status != "met":
+                    key = (label, status.replace("-", " "))
+                    expected_counts[key] = expected_counts.get(key, 0) + 1
+    shown = {
+        (cells[0].text, cells[1].text): int(cells[2].text)
+        for cells in (
+            r.find_elements(By.TAG_NAME, "td")
+            for r in driver.find_elements(By.CSS_SELECTOR, "table.criteria tbody tr")
+        )
+    }
+    top = sorted(expected_counts.items(), key=lambda kv: -kv[1])[: len(shown)]
+    assert shown and all(expected_counts[k] == n for k, n in shown.items()) and min(shown.values()) >= top[-1][1]
+    assert shown[("I.A", "unknown")] >= 8 and shown[("I.A", "not met")] >= 8
     browser.screenshot(driver, "activity")
     driver.get(f"{base_url}/workbench/activity?outcome=not-medically-necessary")
     rows = driver.find_elements(By.CSS_SELECTOR, "main > table:last-of-type tbody tr")
@@ -207,11 +307,11 @@ def test_activity_after_a_burst_of_calls(driver: Any, base_url: str) -> None:
 
 def test_screenshot_for_the_docs(driver: Any, base_url: str) -> None:
     """The README's picture (docs/workbench.png is a copy of this artefact): a tall window on
-    an example's result, cards and the start of the trace."""
-    driver.set_window_size(1280, 2000)
+    the form prepopulated from an example's record, each answer's origin beside it."""
+    driver.set_window_size(1280, 1500)
     try:
-        driver.get(f"{base_url}/workbench/try?example=05-no-indication-recorded")
-        assert outcome_shown(driver) == ["documentation-needed"]
+        driver.get(f"{base_url}/workbench/form?example=23-current-smoker")
+        assert driver.find_elements("css selector", '.origin[data-origin="auto-server"]')
         browser.screenshot(driver, "docs-workbench")
     finally:
         driver.set_window_size(1366, 900)
@@ -279,6 +379,13 @@ def test_read_only_views_work_with_javascript_off(base_url: str) -> None:
         for path in VIEWS:
             driver.get(base_url + path)
             assert driver.find_element(By.TAG_NAME, "h1").text
+        # The form: picked, prepopulated and answered without script.
+        assert prepopulate_in_page(driver, base_url, "29-no-smoking-status")["current-substance-use"] == "clinician"
+        driver.find_element(By.CSS_SELECTOR, 'input[name="q-current-substance-use"][value="false"]').click()
+        submit(driver, "form.questionnaire button[type=submit]")
+        assert outcome_shown(driver) == ["meets-criteria"]
+        driver.get(f"{base_url}/workbench/try?example=05-no-indication-recorded&hook=order-select")
+        assert driver.find_element(By.ID, "answered-as").get_attribute("data-hook") == "order-select"
         driver.get(f"{base_url}/workbench/policy#define-ii-d-status")
         assert driver.find_element(By.ID, "define-ii-d-status").is_displayed()
         browser.screenshot(driver, "no-javascript-policy")
