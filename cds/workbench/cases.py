@@ -1,7 +1,7 @@
 """A workbench case: an order-sign request (an example's, a pasted one, or one built from a
 pasted FHIR Bundle and draft order), a few quick edits of its record, and the run of it through
-``OrderSignService.handle`` — the hook's own code path. The only addition is a decision core
-that keeps the :class:`~cds.decision_core.CaseOutcome` it returned, for the trace.
+the chosen hook's service (``cds.workbench.hook_choice``: order-sign, order-select or
+order-dispatch) — the hook's own code path. The only addition is a decision core that keeps the :class:`~cds.decision_core.CaseOutcome` it returned, for the trace.
 
 The workbench reads nothing from FHIR servers: ``fhirServer`` and ``fhirAuthorization`` are
 dropped from a case, so the record must be in the request (missing prefetch is reported).

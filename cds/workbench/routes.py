@@ -1,6 +1,7 @@
 """The workbench's routes (mounted at ``/workbench``): examples, try a case, the form, the
-policy, activity, and the packaged static assets. Every case runs through the order-sign
-service's ``handle`` (``cds.workbench.cases``); nothing here decides anything."""
+policy, activity, and the packaged static assets. Every case runs through the chosen hook's
+service (``cds.workbench.cases``, ``hook_choice``) and the form is prepopulated by DTR's
+prepopulation (``cds.workbench.form``); nothing here decides anything."""
 
 from __future__ import annotations
 
@@ -114,7 +115,10 @@ def workbench_routes(
             ]
             for name, e in examples.items()
         ]
-        intro = "<p>Pick an example to run it through the order-sign service and see its cards and decision trace.</p>"
+        intro = (
+            "<p>Pick an example to run it through the order-sign service (or, on the Try page, as order-select "
+            "or order-dispatch) and see its cards and decision trace.</p>"
+        )
         body = intro + table(["Example", "Expected outcomes", "Questionnaire"], rows, caption="The fhir-examples cases")
         return HTMLResponse(page("Examples", body, current="/workbench/"))
 
