@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cds.cql.errors import CqlRuntimeError
 from cds.decision_core import merge
 from cds.discovery import PREFETCH
 from cds.dtr.prepopulation import DTR, Prepopulator, draft_response, enabled, items
@@ -79,7 +80,7 @@ class FormPrepopulation:
         """The draft QuestionnaireResponse for ``request``'s first draft ServiceRequest, as
         ``dli-cds dtr prepopulate`` builds it (``questionnaire``: as served, with its canonical
         ``url``). Raises ServiceError for a request the hook would refuse, ValueError for one
-        without a ServiceRequest."""
+        without a ServiceRequest or a record the library cannot be run on."""
         if self._prepopulator is None:
             self._prepopulator = Prepopulator(self._cql_dir)
         hook = parse_order_sign(request, "order-sign")
@@ -87,7 +88,10 @@ class FormPrepopulation:
         if not orders:
             raise ValueError("the case's draftOrders hold no ServiceRequest")
         record = merge(read_prefetch(hook, PREFETCH).resources)
-        values = self._prepopulator.values(questionnaire, record, orders[0], orders, now, questionnaire["url"])
+        try:
+            values = self._prepopulator.values(questionnaire, record, orders[0], orders, now, questionnaire["url"])
+        except CqlRuntimeError as exc:  # the engine fails closed on data it cannot evaluate
+            raise ValueError(f"the prepopulation library could not run on this record: {exc}") from None
         return draft_response(
             questionnaire,
             patient=f"Patient/{hook.patient_id}",
@@ -198,7 +202,6 @@ def response_from_form(
     answers' ``enableWhen`` disables, are left out). With ``prefill`` (what the form was
     prepopulated with) each answer carries its ``information-origin``: the prefill's for an
     answer left as it was, ``override`` for a changed one, ``manual`` for a new one."""
-    prefill = prefill or Prefill()
     given: dict[str, dict[str, Any]] = {}
     for item in items(questionnaire.get("item") or []):
         if item.get("type") != "group":
@@ -213,7 +216,7 @@ def response_from_form(
             answer = given.get(item["linkId"])
             if answer is None or not enabled(item, plain):
                 continue
-            if prefill.origins:
+            if prefill is not None:
                 answer = {**answer, "extension": [_origin_extension(item["linkId"], answer, prefill)]}
             answered.append({"linkId": item["linkId"], "answer": [answer]})
         if answered:

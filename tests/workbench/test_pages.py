@@ -156,6 +156,24 @@ def test_form_on_a_record_without_an_order_prepopulates_nothing(client: Client) 
     assert 'data-origin="auto-server"' not in page.text
 
 
+def test_form_on_a_record_the_library_cannot_run_on_says_so(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cds.cql.errors import CqlRuntimeError
+    from cds.dtr.prepopulation import Prepopulator
+
+    def fails(*_args: Any, **_kwargs: Any) -> None:
+        raise CqlRuntimeError("Singleton from a list of 2 <elements>")
+
+    monkeypatch.setattr(Prepopulator, "values", fails)
+    page = client.get(f"/workbench/form?example={CASES[0]}")
+    assert page.status_code == 200 and "Nothing was prepopulated" in page.text
+    assert "could not run on this record: Singleton from a list of 2 &lt;elements&gt;" in page.text
+    answer = client.post("/workbench/form", content=urlencode({"example": CASES[0], "q-allogeneic-hsct": "true"}),
+                         headers=FORM)
+    assert answer.status_code == 303  # answering still works; the answer's origin is the clinician's
+    page = client.get(answer.headers["location"]).text
+    assert "&quot;valueCode&quot;: &quot;manual&quot;" in page
+
+
 @pytest.mark.parametrize(
     ("hook", "summary", "doc_needed"),
     [("order-sign", "documentation needed for CP.MP.101", True),
