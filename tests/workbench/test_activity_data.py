@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
 
 from cds.db import Database
 from cds.workbench import activity
 from cds.workbench.hook_choice import request_for
+from tests import postgres_server
 from tests.conftest import Client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "fhir-examples"
@@ -23,10 +27,39 @@ PATHS = {"order-sign": "dli-order-sign", "order-select": "dli-order-select", "or
 
 # The audit table as databases created before idempotency keys and criteria had it.
 OLD_AUDIT = """CREATE TABLE audit (
-    id INTEGER NOT NULL PRIMARY KEY, at DATETIME NOT NULL, service VARCHAR(100) NOT NULL,
+    id {id} PRIMARY KEY, at TIMESTAMP NOT NULL, service VARCHAR(100) NOT NULL,
     endpoint VARCHAR(100) NOT NULL, hook_instance VARCHAR(200), client_iss VARCHAR(500),
     patient_id VARCHAR(200), orders TEXT, status INTEGER NOT NULL, latency_ms FLOAT NOT NULL,
     response TEXT)"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database holding an audit table of the old shape, with one answered order-sign call."""
+    if request.param == "sqlite":
+        url, serial = f"sqlite:///{tmp_path / 'old.sqlite3'}", "INTEGER NOT NULL"
+        yield from _with_old_table(url, serial)
+        return
+    if not postgres_server.available():
+        pytest.fail("PostgreSQL is not installed: scripts/test.sh installs Debian's postgresql")
+    with postgres_server.postgres_server() as url:
+        yield from _with_old_table(url, "SERIAL")
+
+
+def _with_old_table(url: str, serial: str) -> Iterator[str]:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(OLD_AUDIT.format(id=serial)))
+        conn.execute(
+            text(
+                "INSERT INTO audit (at, service, endpoint, hook_instance, patient_id, orders, status, latency_ms, response)"
+                " VALUES (:at, 'dli-order-sign', 'order-sign', 'old-1', 'pat-05', :orders, 200, 4.0, :response)"
+            ),
+            {"at": dt.datetime(2026, 11, 20, 10), "response": (EXAMPLES / "05-no-indication-recorded" / "expected.json").read_text(),
+             "orders": json.dumps([{"order": "ServiceRequest/dli-1", "outcome": "documentation-needed"}])},
+        )
+    engine.dispose()
+    yield url
 
 
 def request_of(name: str) -> dict[str, Any]:
@@ -61,20 +94,10 @@ def test_hook_calls_record_criteria_statuses(client: Client) -> None:
     assert counted.counts[("I.A", "unknown")] == 3
 
 
-def test_an_old_database_gains_the_column_and_old_rows_are_not_recorded(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite3"
-    with sqlite3.connect(path) as conn:
-        conn.execute(OLD_AUDIT)
-        conn.execute(
-            "INSERT INTO audit (at, service, endpoint, hook_instance, patient_id, orders, status, latency_ms, response)"
-            " VALUES ('2026-11-20 10:00:00', 'dli-order-sign', 'order-sign', 'old-1', 'pat-05', ?, 200, 4.0, ?)",
-            (json.dumps([{"order": "ServiceRequest/dli-1", "outcome": "documentation-needed"}]),
-             (EXAMPLES / "05-no-indication-recorded" / "expected.json").read_text()),
-        )
-    database = Database(f"sqlite:///{path}", journal_dir=tmp_path / "journal")
+def test_an_old_database_gains_the_column_and_old_rows_are_not_recorded(old_database_url: str, tmp_path: Path) -> None:
+    database = Database(old_database_url, journal_dir=tmp_path / "journal")
     try:
-        with sqlite3.connect(path) as conn:
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(audit)")}
+        columns = {c["name"] for c in inspect(database.engine).get_columns("audit")}
         assert {"entry_key", "criteria"} <= columns
         database.audit_log.record_blocking({
             "at": dt.datetime(2026, 11, 21, tzinfo=dt.UTC), "service": "dli-order-sign", "endpoint": "order-sign",
@@ -92,7 +115,7 @@ def test_an_old_database_gains_the_column_and_old_rows_are_not_recorded(tmp_path
         assert "1 answered hook calls not recorded" in page and "I.B not met" in page and "I.A" not in page
     finally:
         database.close()
-    Database(f"sqlite:///{path}", journal_dir=tmp_path / "journal").close()  # a second start: nothing to add
+    Database(old_database_url, journal_dir=tmp_path / "journal").close()  # a second start: nothing to add
 
 
 def test_unreadable_criteria_count_as_not_recorded() -> None:
