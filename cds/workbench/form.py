@@ -14,6 +14,7 @@ completed response keeps it for answers left as prepopulated, ``override`` for a
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,19 @@ def _origin_tag(link_id: str, prefill: Prefill) -> str:
     )
 
 
+def _enable_when(item: dict[str, Any]) -> str:
+    """The item's ``enableWhen`` as data attributes, for the page's script to hide a question
+    its answers disable (without script every question shows, with the hint below)."""
+    conditions = [
+        {"question": slug(str(c.get("question"))), "answer": "true" if c.get("answerBoolean") else "false"}
+        for c in item.get("enableWhen") or []
+    ]
+    if not conditions:
+        return ""
+    behavior = "all" if item.get("enableBehavior") == "all" else "any"
+    return f' data-enable-when="{text(json.dumps(conditions))}" data-enable-behavior="{behavior}"'
+
+
 def _condition(item: dict[str, Any]) -> str:
     conditions = item.get("enableWhen") or []
     if not conditions:
@@ -144,14 +158,14 @@ def _field(item: dict[str, Any], prefill: Prefill) -> str:
             for v, shown in (("true", "Yes"), ("false", "No"), ("", "Not answered"))
         )
         return (
-            f'<fieldset class="question" data-link-id="{text(link_id)}" aria-describedby="o-{slug(link_id)}">'
+            f'<fieldset class="question" data-link-id="{text(link_id)}"{_enable_when(item)} aria-describedby="o-{slug(link_id)}">'
             f"<legend>{label}</legend>{options} {origin}</fieldset>"
         )
     kind_attrs = 'type="number" step="1" min="0"' if kind == "integer" else (
         'type="number" step="any" min="0"' if kind == "decimal" else 'type="text"'
     )
     return (
-        f'<p class="question" data-link-id="{text(link_id)}"><label for="{name}">{label}</label> '
+        f'<p class="question" data-link-id="{text(link_id)}"{_enable_when(item)}><label for="{name}">{label}</label> '
         f'<input {kind_attrs} id="{name}" name="{name}" value="{text(value)}" aria-describedby="o-{slug(link_id)}"> '
         f"{origin}</p>"
     )

@@ -216,7 +216,11 @@ def test_form_prepopulated_and_answering_reruns_the_decision(
         submit(driver, "form.questionnaire button[type=submit]")
         assert outcome_shown(driver) == [before]
         prepopulate_in_page(driver, base_url, name)
+    follow_up = driver.find_element(By.CSS_SELECTOR, '[data-link-id="risk-reduction-evidence"]')
+    assert follow_up.is_displayed() is (name != FORM_CASES[0][0])  # asked of substance users only
     driver.find_element(By.CSS_SELECTOR, f'input[name="q-{link_id}"][value="{value}"]').click()
+    if link_id == "current-substance-use":  # answered No: the script hides the follow-up questions
+        assert not follow_up.is_displayed()
     submit(driver, "form.questionnaire button[type=submit]")
     assert expected(name) == {"ServiceRequest/dli-1": before}
     assert outcome_shown(driver) == [after]
@@ -308,10 +312,11 @@ def test_activity_after_a_burst_of_calls(driver: Any, base_url: str, app: Any) -
 def test_screenshot_for_the_docs(driver: Any, base_url: str) -> None:
     """The README's picture (docs/workbench.png is a copy of this artefact): a tall window on
     the form prepopulated from an example's record, each answer's origin beside it."""
-    driver.set_window_size(1280, 1500)
+    driver.set_window_size(1280, 1200)
     try:
-        driver.get(f"{base_url}/workbench/form?example=23-current-smoker")
+        driver.get(f"{base_url}/workbench/form?example=05-no-indication-recorded")
         assert driver.find_elements("css selector", '.origin[data-origin="auto-server"]')
+        assert driver.find_elements("css selector", '.origin[data-origin="clinician"]')
         browser.screenshot(driver, "docs-workbench")
     finally:
         driver.set_window_size(1366, 900)
@@ -381,6 +386,7 @@ def test_read_only_views_work_with_javascript_off(base_url: str) -> None:
             assert driver.find_element(By.TAG_NAME, "h1").text
         # The form: picked, prepopulated and answered without script.
         assert prepopulate_in_page(driver, base_url, "29-no-smoking-status")["current-substance-use"] == "clinician"
+        assert driver.find_element(By.CSS_SELECTOR, '[data-link-id="risk-reduction-commitment"]').is_displayed()
         driver.find_element(By.CSS_SELECTOR, 'input[name="q-current-substance-use"][value="false"]').click()
         submit(driver, "form.questionnaire button[type=submit]")
         assert outcome_shown(driver) == ["meets-criteria"]

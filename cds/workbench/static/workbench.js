@@ -11,3 +11,23 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// The form: a question whose enableWhen its answers do not meet is hidden (the server leaves
+// its answer out in any case; without script every question shows, with a hint).
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("form.questionnaire");
+  if (!form) return;
+  const answer = (question) => {
+    const checked = form.querySelector(`input[name="q-${question}"]:checked`);
+    return checked ? checked.value : "";
+  };
+  const update = () => {
+    for (const el of form.querySelectorAll("[data-enable-when]")) {
+      const conditions = JSON.parse(el.dataset.enableWhen);
+      const held = conditions.map((c) => answer(c.question) === c.answer);
+      el.hidden = !(el.dataset.enableBehavior === "all" ? held.every(Boolean) : held.some(Boolean));
+    }
+  };
+  form.addEventListener("change", update);
+  update();
+});
