@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 from cds.app import create_app
 from cds.pas.store import ADDED_COLUMNS, ClaimStore, pas_claim
-from tests import postgres_server
+from tests.service.test_database import postgres_url  # noqa: F401 (the PostgreSQL server fixture)
 
 from ..conftest import Client, make_settings
 from .bundles import example_request, inquiry_bundle, pas_bundle
@@ -53,14 +53,6 @@ old_pas_claim = Table(
     Column("request", Text, nullable=False),
     Column("response", Text, nullable=False),
 )
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    if not postgres_server.available():
-        pytest.fail("PostgreSQL is not installed: scripts/test.sh installs Debian's postgresql")
-    with postgres_server.postgres_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
