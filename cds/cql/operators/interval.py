@@ -19,13 +19,7 @@ from cds.cql.runtime.interval import Interval
 def interval_equal(a: Interval, b: object) -> bool | None:
     if not isinstance(b, Interval):
         return None
-    lo = equal(start(a), start(b))
-    hi = equal(end(a), end(b))
-    if lo is False or hi is False:
-        return False
-    if lo is None or hi is None:
-        return None
-    return True
+    return and3(equal(start(a), start(b)), equal(end(a), end(b)))
 
 
 def interval_equivalent(a: Interval, b: object) -> bool:
@@ -73,11 +67,7 @@ def point_in(point: Any, i: Interval, precision: str | None = None) -> bool | No
         if (i.high is None and not i.high_closed)
         else (None if hi is None else le_at(point, hi, precision))
     )
-    if after_low is False or before_high is False:
-        return False
-    if after_low is None or before_high is None:
-        return None
-    return True
+    return and3(after_low, before_high)
 
 
 def ge_at(a: Any, b: Any, precision: str | None) -> bool | None:
@@ -119,11 +109,7 @@ def Includes(a: Any, b: Any, precision: str | None = None) -> Any:
         if not isinstance(b, Interval):
             return point_in(b, a, precision)
         a, b = with_point_type(a, b), with_point_type(b, a)
-        lo = le_at(start(a), start(b), precision)
-        hi = ge_at(end(a), end(b), precision)
-        if lo is False or hi is False:
-            return False
-        return None if lo is None or hi is None else True
+        return and3(le_at(start(a), start(b), precision), ge_at(end(a), end(b), precision))
     if not isinstance(b, list):
         return lists.contains(a, b)
     return lists.list_includes(a, b)

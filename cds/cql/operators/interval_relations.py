@@ -8,23 +8,25 @@ from typing import Any
 
 from cds.cql.operators.comparison import compare
 from cds.cql.operators.interval import ge_at, le_at, same_at
-from cds.cql.operators.interval_boundaries import end, meets_before, or3, start
+from cds.cql.operators.interval_boundaries import and3, end, meets_before, or3, start
 from cds.cql.operators.registry import operator
 from cds.cql.runtime.interval import Interval
 
 
-def _points(a: Any, b: Any, first_is_end: bool) -> tuple[Any, Any]:
+def _order(a: Any, b: Any, first_is_end: bool, precision: str | None) -> int | None:
+    """How the first point compares with the second (null when unknown): for Before-like
+    relations the end of ``a`` and the start of ``b``, for After-like ones the start of ``a``
+    and the end of ``b`` (a point stands for itself)."""
     pa = (end(a) if first_is_end else start(a)) if isinstance(a, Interval) else a
     pb = (start(b) if first_is_end else end(b)) if isinstance(b, Interval) else b
-    return pa, pb
+    return compare(pa, pb, precision)
 
 
 @operator("Before")
 def Before(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    pa, pb = _points(a, b, True)
-    c = compare(pa, pb, precision)
+    c = _order(a, b, True, precision)
     return None if c is None else c < 0
 
 
@@ -32,8 +34,7 @@ def Before(a: Any, b: Any, precision: str | None = None) -> Any:
 def After(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    pa, pb = _points(a, b, False)
-    c = compare(pa, pb, precision)
+    c = _order(a, b, False, precision)
     return None if c is None else c > 0
 
 
@@ -52,8 +53,7 @@ def SameAs(a: Any, b: Any, precision: str | None = None) -> Any:
 def SameOrBefore(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    pa, pb = _points(a, b, True)
-    c = compare(pa, pb, precision)
+    c = _order(a, b, True, precision)
     return None if c is None else c <= 0
 
 
@@ -61,8 +61,7 @@ def SameOrBefore(a: Any, b: Any, precision: str | None = None) -> Any:
 def SameOrAfter(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    pa, pb = _points(a, b, False)
-    c = compare(pa, pb, precision)
+    c = _order(a, b, False, precision)
     return None if c is None else c >= 0
 
 
@@ -70,11 +69,7 @@ def SameOrAfter(a: Any, b: Any, precision: str | None = None) -> Any:
 def Overlaps(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    x = le_at(start(a), end(b), precision)
-    y = le_at(start(b), end(a), precision)
-    if x is False or y is False:
-        return False
-    return None if x is None or y is None else True
+    return and3(le_at(start(a), end(b), precision), le_at(start(b), end(a), precision))
 
 
 @operator("Meets")
@@ -88,22 +83,14 @@ def Meets(a: Any, b: Any, precision: str | None = None) -> Any:
 def Starts(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    s = same_at(start(a), start(b), precision)
-    e = le_at(end(a), end(b), precision)
-    if s is False or e is False:
-        return False
-    return None if s is None or e is None else True
+    return and3(same_at(start(a), start(b), precision), le_at(end(a), end(b), precision))
 
 
 @operator("Ends")
 def Ends(a: Any, b: Any, precision: str | None = None) -> Any:
     if a is None or b is None:
         return None
-    s = ge_at(start(a), start(b), precision)
-    e = same_at(end(a), end(b), precision)
-    if s is False or e is False:
-        return False
-    return None if s is None or e is None else True
+    return and3(ge_at(start(a), start(b), precision), same_at(end(a), end(b), precision))
 
 
 @operator("MeetsBefore")
