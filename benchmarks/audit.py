@@ -25,20 +25,15 @@ import argparse
 import json
 import os
 import re
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from benchmarks.record40 import record40
-from benchmarks.service import _free_port, _ms, _run_wrk
+from benchmarks.service import _free_port, _ms, _run_wrk, _stop, ensure_wrk, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = "/cds-services/dli-order-sign"
@@ -80,32 +75,7 @@ def _start(tree: Path, env_extra: dict[str, str], workdir: Path) -> tuple[subpro
         DLI_CDS_LOG_LEVEL="warning",
         **env_extra,
     )
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", "cds.asgi:app", "--host", "127.0.0.1"]
-        + ["--port", str(port), "--workers", str(WORKERS), "--no-access-log", "--log-level", "warning"],
-        cwd=tree,  # ``-m`` puts the folder first on sys.path: its ``cds`` is the one served
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=1).status_code == 200:
-                return proc, port
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("the service did not start")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    return serve("cds.asgi:app", port, WORKERS, env, tree), port
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -211,8 +181,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="before and the default configuration only")
     parser.add_argument("--path-only", action="store_true", help="only the audit path in process")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    ensure_wrk()
     _, _, request = record40()
     body = json.dumps(request).encode()
     configs = CONFIGS[:2] if args.quick else CONFIGS

@@ -45,23 +45,17 @@ def _start(workers: int, port: int, workdir: Path) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ, DLI_CDS_DATABASE_URL=f"sqlite:///{workdir}/bench.sqlite3", DLI_CDS_LOG_LEVEL="warning"
     )
+    return serve("benchmarks.parse_app:app", port, workers, env, ROOT)
+
+
+def serve(app: str, port: int, workers: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    """uvicorn serving ``app`` on 127.0.0.1:``port`` in its own process group (``_stop`` ends it),
+    run from ``cwd`` (``-m`` puts that folder first on sys.path: its ``cds`` is the one served);
+    returns once the discovery endpoint answers."""
     proc = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "python"),
-            "-m",
-            "uvicorn",
-            "benchmarks.parse_app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", app, "--host", "127.0.0.1"]
+        + ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
+        cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -76,6 +70,12 @@ def _start(workers: int, port: int, workdir: Path) -> subprocess.Popen[bytes]:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("the service did not start")
+
+
+def ensure_wrk() -> None:
+    """Install wrk (Debian's package) when it is missing."""
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -142,8 +142,7 @@ def _wrk(port: int, path: str, body: bytes | None, seconds: int, workdir: Path) 
 
 def main() -> None:
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
-    if shutil.which("wrk") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    ensure_wrk()
     _, _, request = record40()
     body = json.dumps(request).encode()
     print(f"request: {len(body)} bytes, 40 resources in prefetch, 1 DLI order; wrk -c10 for {seconds} s")

@@ -37,6 +37,8 @@ class FhirClient:
         """Every query's resources (following ``next`` links), by key."""
         headers = {"Accept": "application/fhir+json, application/json"}
         if token:
+            if not (token.isascii() and token.isprintable()):  # httpx would raise, not an HTTPError
+                raise FhirServerError("the access token cannot be sent in an HTTP header")
             headers["Authorization"] = f"Bearer {token}"
         async with httpx.AsyncClient(
             timeout=httpx.Timeout(self.timeout),

@@ -1,11 +1,12 @@
 """Every PAS submission and its response, kept for idempotency and ``$inquire``.
 
 One table, ``pas_claim``, in the service's database (``cds.db.Database.engine``: SQLite or
-PostgreSQL). A row is written in its own transaction and committed before ``$submit`` answers,
-so an answered submission can always be found again. The Claim identifier (``system|value``)
-is unique: a second submission with it finds the first (a concurrent one that loses the race
-reads the winner's row). Holds the request and response Bundles (PHI): the audit log's rules
-apply (never logged).
+PostgreSQL); a table made by an earlier version gains the columns added since when the store
+starts. A row is written in its own transaction and committed before ``$submit`` answers, so an
+answered submission can always be found again. The Claim identifier (``system|value``) is
+unique: a second submission with it finds the first (a concurrent one that loses the race reads
+the winner's row). Holds the request and response Bundles (PHI): the audit log's rules apply
+(never logged).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert, inspect, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 metadata = MetaData()
 pas_claim = Table(
@@ -39,6 +40,9 @@ pas_claim = Table(
     Column("client_id", String(200)),
     Column("organizations", Text),
 )
+# Columns added after the table was first released: a database made by an earlier version gains
+# them at start-up (NULL in its rows: submitted with authentication off).
+ADDED_COLUMNS = ("client_id", "organizations")
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,25 @@ class ClaimStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         metadata.create_all(engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Give a ``pas_claim`` table created by an earlier version the columns added since
+        (:data:`ADDED_COLUMNS`), on SQLite and PostgreSQL alike. Several workers may start at
+        once: a column another one added meanwhile is not an error."""
+        missing = [name for name in ADDED_COLUMNS if name not in self._columns()]
+        for name in missing:
+            column = pas_claim.c[name]
+            kind = column.type.compile(dialect=self.engine.dialect)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(text(f"ALTER TABLE pas_claim ADD COLUMN {name} {kind}"))
+            except DBAPIError:
+                if name not in self._columns():
+                    raise
+
+    def _columns(self) -> set[str]:
+        return {c["name"] for c in inspect(self.engine).get_columns("pas_claim")}
 
     def get(self, claim_key: str) -> StoredClaim | None:
         with self.engine.connect() as conn:

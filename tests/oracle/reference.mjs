@@ -4,112 +4,13 @@
 //   {"case": NAME, "orders": {"ServiceRequest/id": {define: value, ...}}}
 // Values use the same JSON encoding as `dli-cds cql run`.
 // Usage: node reference.mjs MODELS_DIR LIBRARIES_DIR LIBRARY.cql VALUESETS_DIR NOW QUESTIONNAIRE_URL CASE_DIR...
-import { createRequire } from "node:module";
-const require = createRequire(import.meta.url);
-global.require = require; // kotlinx-io needs a global require under ESM
-import fs from "node:fs";
 import path from "node:path";
-
-const cql = require("cql-execution");
-const cqlfhir = require("cql-exec-fhir");
-const { NamespaceManager } = await import("@cqframework/cql/cql");
-const { DefaultModelInfoProvider, DefaultLibrarySourceProvider, stringAsPath, ModelManager, LibraryManager, CqlTranslator } =
-  await import("@cqframework/cql/cql-to-elm");
+import { codeService, cql, makeTranslator, printCases, publicDefines, translateFileOrExit } from "./cql_runtime.mjs";
 
 const [, , modelsDir, librariesDir, libraryFile, valuesetsDir, now, questionnaireUrl, ...caseDirs] = process.argv;
 
-const modelManager = new ModelManager(new NamespaceManager());
-modelManager.modelInfoLoader.registerModelInfoProvider(new DefaultModelInfoProvider(stringAsPath(modelsDir)));
-const libraryManager = new LibraryManager(modelManager);
-libraryManager.librarySourceLoader.registerProvider(new DefaultLibrarySourceProvider(stringAsPath(librariesDir)));
-
-function translate(text, name) {
-  const translator = CqlTranslator.fromText(text, libraryManager);
-  const errors = Array.from(translator.errors.asJsReadonlyArrayView());
-  if (errors.length) {
-    console.error(`${name}: ${errors.map((e) => e.message).join("; ")}`);
-    process.exit(2);
-  }
-  return JSON.parse(translator.toJson());
-}
-
-const elm = translate(fs.readFileSync(libraryFile, "utf8"), libraryFile);
-const helpers = translate(fs.readFileSync(path.join(librariesDir, "FHIRHelpers-4.0.1.cql"), "utf8"), "FHIRHelpers");
+const translate = await makeTranslator(modelsDir, { librariesDir });
+const elm = translateFileOrExit(translate, libraryFile);
+const helpers = translateFileOrExit(translate, path.join(librariesDir, "FHIRHelpers-4.0.1.cql"), "FHIRHelpers");
 const library = new cql.Library(elm, new cql.Repository({ FHIRHelpers: helpers }));
-const defines = elm.library.statements.def
-  .filter((d) => d.type !== "FunctionDef" && (d.accessLevel || "Public") === "Public")
-  .map((d) => d.name);
-
-const valueSets = {};
-for (const file of fs.readdirSync(valuesetsDir).filter((f) => f.endsWith(".json"))) {
-  const vs = JSON.parse(fs.readFileSync(path.join(valuesetsDir, file), "utf8"));
-  const codes = [];
-  for (const inc of vs.compose?.include ?? []) {
-    for (const c of inc.concept ?? []) codes.push({ code: c.code, system: inc.system, version: inc.version });
-  }
-  for (const c of vs.expansion?.contains ?? []) codes.push({ code: c.code, system: c.system, version: c.version });
-  valueSets[vs.url] = { [vs.version ?? ""]: codes };
-}
-const codeService = new cql.CodeService(valueSets);
-const fhir = cqlfhir.FHIRWrapper.FHIRv401();
-
-function encode(value) {
-  if (value === null || value === undefined) return null;
-  if (Array.isArray(value)) return value.map(encode);
-  if (typeof value !== "object") return value;
-  if (value._json !== undefined) {
-    const json = value._json;
-    if (json && typeof json === "object" && json.resourceType) return `${json.resourceType}/${json.id}`;
-    // A FHIR primitive element is compared by its value.
-    if (json && typeof json === "object" && Object.keys(json).length === 1 && "value" in json) return json.value;
-    return json;
-  }
-  if (value.isDateTime || value.isDate || value.isTime) return value.toString();
-  if (value.isQuantity) return { value: value.value, unit: value.unit };
-  if (value.isRatio) return { numerator: encode(value.numerator), denominator: encode(value.denominator) };
-  if (value.isInterval) {
-    return { low: encode(value.low), high: encode(value.high), lowClosed: value.lowClosed, highClosed: value.highClosed };
-  }
-  if (value.isCode) {
-    const out = { system: value.system, code: value.code };
-    if (value.display) out.display = value.display;
-    return out;
-  }
-  if (value.isConcept) return { codes: value.codes.map(encode) };
-  const out = {};
-  for (const [k, v] of Object.entries(value)) out[k] = encode(v);
-  return out;
-}
-
-function records(request) {
-  const out = [];
-  for (const value of Object.values(request.prefetch ?? {})) {
-    if (!value) continue;
-    if (value.resourceType === "Bundle") for (const e of value.entry ?? []) out.push(e.resource);
-    else if (value.resourceType !== "OperationOutcome") out.push(value);
-  }
-  return out;
-}
-
-for (const dir of caseDirs) {
-  const request = JSON.parse(fs.readFileSync(path.join(dir, "request.json"), "utf8"));
-  const resources = records(request);
-  const orders = (request.context.draftOrders.entry ?? []).map((e) => e.resource).filter((r) => r.resourceType === "ServiceRequest");
-  const result = {};
-  for (const order of orders) {
-    const source = cqlfhir.PatientSource.FHIRv401();
-    source.loadBundles([{ resourceType: "Bundle", type: "collection", entry: resources.map((r) => ({ resource: r })) }]);
-    const parameters = {
-      Order: fhir.wrap(order),
-      "Draft Orders": orders.map((o) => fhir.wrap(o)),
-      "Questionnaire URL": questionnaireUrl,
-    };
-    const executor = new cql.Executor(library, codeService, parameters);
-    const results = await executor.exec(source, cql.DateTime.parse(now));
-    const patientResults = Object.values(results.patientResults)[0];
-    const values = {};
-    for (const name of defines) values[name] = encode(patientResults[name]);
-    result[`ServiceRequest/${order.id}`] = values;
-  }
-  console.log(JSON.stringify({ case: path.basename(dir), orders: result }));
-}
+await printCases(library, publicDefines(elm), codeService(valuesetsDir), now, questionnaireUrl, caseDirs);

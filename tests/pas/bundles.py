@@ -7,10 +7,13 @@ alike on every record) and to write the PAS goldens under ``fhir-examples/pas/``
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 from cds.prefetch import resources_of
 
+ROOT = Path(__file__).resolve().parents[2]
 BASE = "http://ehr.example.org/fhir"
 PAS = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition"
 NPI = "http://hl7.org/fhir/sid/us-npi"
@@ -177,3 +180,23 @@ def _info(sequence: int, resource: dict[str, Any]) -> dict[str, Any]:
         },
         "valueReference": _ref(resource),
     }
+
+
+def example_request(case: str) -> dict[str, Any]:
+    """The order-sign request of the example ``case`` (a folder of ``fhir-examples``)."""
+    data: dict[str, Any] = json.loads((ROOT / "fhir-examples" / case / "request.json").read_text())
+    return data
+
+
+def inquiry_bundle(bundle: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """An inquiry Bundle made from a submission: its own identifier, the same patient and provider."""
+    inquiry = copy.deepcopy(bundle)
+    inquiry["identifier"] = {"system": "http://ehr.example.org/pas-inquiries", "value": "inq-1"}
+    claim = inquiry["entry"][0]["resource"]
+    claim["identifier"] = [{"system": "urn:trnorg:1316923541", "value": "inq-1"}]
+    for item in claim["item"]:
+        item["extension"] = [e for e in item["extension"] if not e["url"].endswith("requestedService")]
+    claim.pop("supportingInfo", None)
+    for key, value in changes.items():
+        claim[key] = value
+    return inquiry

@@ -7,7 +7,6 @@ import asyncio
 import copy
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 from cds.decision_core import DecisionCore
@@ -20,37 +19,17 @@ from cds.pas.service import ClaimService
 from cds.pas.store import ClaimStore
 
 from ..conftest import Client
-from .bundles import pas_bundle
+from .bundles import example_request, inquiry_bundle, pas_bundle
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-11-24T10:00:00Z"
-
-
-def _request(case: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((ROOT / "fhir-examples" / case / "request.json").read_text())
-    return data
 
 
 def _submit(client: Client, bundle: dict[str, Any]) -> Any:
     return client.post("/fhir/Claim/$submit", json=bundle)
 
 
-def _inquiry(bundle: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """An inquiry Bundle made from a submission: its own identifier, the same patient and provider."""
-    inquiry = copy.deepcopy(bundle)
-    inquiry["identifier"] = {"system": "http://ehr.example.org/pas-inquiries", "value": "inq-1"}
-    claim = inquiry["entry"][0]["resource"]
-    claim["identifier"] = [{"system": "urn:trnorg:1316923541", "value": "inq-1"}]
-    for item in claim["item"]:
-        item["extension"] = [e for e in item["extension"] if not e["url"].endswith("requestedService")]
-    claim.pop("supportingInfo", None)
-    for key, value in changes.items():
-        claim[key] = value
-    return inquiry
-
-
 def test_same_submission_twice_is_answered_once(client: Client, app: Any) -> None:
-    bundle = pas_bundle(_request("01-meets-aml-relapse-prevention"), "idem-1", NOW)
+    bundle = pas_bundle(example_request("01-meets-aml-relapse-prevention"), "idem-1", NOW)
     first = _submit(client, bundle)
     again = copy.deepcopy(bundle)
     again["timestamp"] = "2026-11-24T10:05:00Z"  # a resend: the entries are what count
@@ -62,9 +41,9 @@ def test_same_submission_twice_is_answered_once(client: Client, app: Any) -> Non
 
 
 def test_reused_identifier_with_other_content_is_a_conflict(client: Client) -> None:
-    bundle = pas_bundle(_request("01-meets-aml-relapse-prevention"), "idem-2", NOW)
+    bundle = pas_bundle(example_request("01-meets-aml-relapse-prevention"), "idem-2", NOW)
     assert _submit(client, bundle).status_code == 200
-    other = pas_bundle(_request("23-current-smoker"), "idem-2", NOW)
+    other = pas_bundle(example_request("23-current-smoker"), "idem-2", NOW)
     response = _submit(client, other)
     assert response.status_code == 409
     issue = response.json()["issue"][0]
@@ -73,7 +52,7 @@ def test_reused_identifier_with_other_content_is_a_conflict(client: Client) -> N
 
 
 def test_audit_row_names_the_review(client: Client, app: Any) -> None:
-    bundle = pas_bundle(_request("23-current-smoker"), "audit-1", NOW)
+    bundle = pas_bundle(example_request("23-current-smoker"), "audit-1", NOW)
     assert _submit(client, bundle).status_code == 200
     rows = [r for r in app.state.database.audit_rows() if r["endpoint"] == "pas-submit"]
     assert len(rows) == 1
@@ -84,7 +63,7 @@ def test_audit_row_names_the_review(client: Client, app: Any) -> None:
 
 
 def test_refused_submission_is_audited_and_not_stored(client: Client, app: Any) -> None:
-    bundle = pas_bundle(_request("37-leukocyte-transfusion-out-of-scope"), "scope-1", NOW)
+    bundle = pas_bundle(example_request("37-leukocyte-transfusion-out-of-scope"), "scope-1", NOW)
     assert _submit(client, bundle).status_code == 422
     assert ClaimStore(app.state.database.engine).get("urn:trnorg:1316923541|scope-1") is None
     rows = [r for r in app.state.database.audit_rows() if r["endpoint"] == "pas-submit"]
@@ -92,7 +71,7 @@ def test_refused_submission_is_audited_and_not_stored(client: Client, app: Any) 
 
 
 def test_crd_assertion_id_is_carried_through(client: Client) -> None:
-    bundle = pas_bundle(_request("05-no-indication-recorded"), "crd-1", NOW)
+    bundle = pas_bundle(example_request("05-no-indication-recorded"), "crd-1", NOW)
     order = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "ServiceRequest")
     order["extension"] = [
         {
@@ -114,10 +93,10 @@ def test_crd_assertion_id_is_carried_through(client: Client) -> None:
 
 def test_questionnaire_answers_decide_the_resubmission(client: Client) -> None:
     """Pended for documentation → answered through DTR → submitted again (new identifier) → certified."""
-    pended = _submit(client, pas_bundle(_request("07-transplant-status-only"), "loop-1", NOW)).json()
+    pended = _submit(client, pas_bundle(example_request("07-transplant-status-only"), "loop-1", NOW)).json()
     assert action_code(pended["entry"][0]["resource"]["item"][0]) == "A4"
     answered = _submit(
-        client, pas_bundle(_request("33-questionnaire-closes-hsct-loop"), "loop-2", NOW)
+        client, pas_bundle(example_request("33-questionnaire-closes-hsct-loop"), "loop-2", NOW)
     ).json()
     response = answered["entry"][0]["resource"]
     assert action_code(response["item"][0]) == "A1"
@@ -125,9 +104,9 @@ def test_questionnaire_answers_decide_the_resubmission(client: Client) -> None:
 
 
 def test_inquiry_finds_the_stored_decision(client: Client, app: Any) -> None:
-    bundle = pas_bundle(_request("01-meets-aml-relapse-prevention"), "inq-src", NOW)
+    bundle = pas_bundle(example_request("01-meets-aml-relapse-prevention"), "inq-src", NOW)
     submitted = _submit(client, bundle).json()
-    response = client.post("/fhir/Claim/$inquire", json=_inquiry(bundle))
+    response = client.post("/fhir/Claim/$inquire", json=inquiry_bundle(bundle))
     assert response.status_code == 200, response.text
     audited = [r for r in app.state.database.audit_rows() if r["endpoint"] == "pas-inquire"]
     assert [(r["status"], r["patient_id"]) for r in audited] == [(200, "pat-01")]
@@ -144,9 +123,9 @@ def test_inquiry_finds_the_stored_decision(client: Client, app: Any) -> None:
 
 
 def test_inquiry_needs_the_same_provider_and_service(client: Client) -> None:
-    bundle = pas_bundle(_request("01-meets-aml-relapse-prevention"), "inq-src-2", NOW)
+    bundle = pas_bundle(example_request("01-meets-aml-relapse-prevention"), "inq-src-2", NOW)
     assert _submit(client, bundle).status_code == 200
-    other_provider = _inquiry(bundle)
+    other_provider = inquiry_bundle(bundle)
     for entry in other_provider["entry"]:
         for identifier in (
             entry["resource"].get("identifier", [])
@@ -156,26 +135,26 @@ def test_inquiry_needs_the_same_provider_and_service(client: Client) -> None:
             if identifier.get("system") == "http://hl7.org/fhir/sid/us-npi":
                 identifier["value"] = "9999999991"
     assert "parameter" not in client.post("/fhir/Claim/$inquire", json=other_provider).json()
-    other_service = _inquiry(bundle)
+    other_service = inquiry_bundle(bundle)
     other_service["entry"][0]["resource"]["item"][0]["productOrService"] = {
         "coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "99213"}]
     }
     assert "parameter" not in client.post("/fhir/Claim/$inquire", json=other_service).json()
-    any_service = _inquiry(bundle)
+    any_service = inquiry_bundle(bundle)
     any_service["entry"][0]["resource"]["item"][0]["productOrService"] = {
         "coding": [
             {"system": "http://hl7.org/fhir/us/davinci-pas/CodeSystem/PASTempCodes", "code": "not-applicable"}
         ]
     }
     assert len(client.post("/fhir/Claim/$inquire", json=any_service).json()["parameter"]) == 1
-    later = _inquiry(bundle)
+    later = inquiry_bundle(bundle)
     later["entry"][0]["resource"]["item"][0]["servicedPeriod"] = {"start": "2027-01-01", "end": "2027-02-01"}
     assert "parameter" not in client.post("/fhir/Claim/$inquire", json=later).json()
 
 
 def test_inquiry_without_member_id_is_refused(client: Client) -> None:
-    bundle = pas_bundle(_request("01-meets-aml-relapse-prevention"), "inq-src-3", NOW)
-    inquiry = _inquiry(bundle)
+    bundle = pas_bundle(example_request("01-meets-aml-relapse-prevention"), "inq-src-3", NOW)
+    inquiry = inquiry_bundle(bundle)
     kinds = [e["resource"]["resourceType"] for e in inquiry["entry"]]
     inquiry["entry"][kinds.index("Coverage")]["resource"].pop("subscriberId")
     response = client.post("/fhir/Claim/$inquire", json=inquiry)
@@ -186,7 +165,7 @@ def test_inquiry_without_member_id_is_refused(client: Client) -> None:
 
 def test_a_subscriber_who_is_not_the_patient_is_not_the_record(client: Client) -> None:
     """PAS Bundles may carry the subscriber as a second Patient: the Claim's patient is the record's."""
-    bundle = pas_bundle(_request("23-current-smoker"), "subscriber-1", NOW)
+    bundle = pas_bundle(example_request("23-current-smoker"), "subscriber-1", NOW)
     subscriber = {"resourceType": "Patient", "id": "subscriber-23", "name": [{"family": "Subscriber"}]}
     bundle["entry"].append(
         {"fullUrl": f"http://ehr.example.org/fhir/Patient/{subscriber['id']}", "resource": subscriber}
@@ -206,7 +185,7 @@ def test_concurrent_identical_submissions_store_one(app: Any) -> None:
     store = ClaimStore(app.state.database.engine)
     core = DecisionCore(PolicyEngine(settings.cql_dir), FhirClient(0.2, 1), 4.0)
     service = ClaimService(core, store)
-    bundle = pas_bundle(_request("01-meets-aml-relapse-prevention"), "race-1", NOW)
+    bundle = pas_bundle(example_request("01-meets-aml-relapse-prevention"), "race-1", NOW)
     now = dt.datetime(2026, 11, 24, 10, tzinfo=dt.UTC)
 
     async def race() -> list[Any]:
@@ -223,7 +202,7 @@ def test_concurrent_identical_submissions_store_one(app: Any) -> None:
 
 
 def test_record_data_the_engine_cannot_read_is_named(client: Client) -> None:
-    bundle = pas_bundle(_request("23-current-smoker"), "broken-record-1", NOW)
+    bundle = pas_bundle(example_request("23-current-smoker"), "broken-record-1", NOW)
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
     bundle["entry"][kinds.index("Condition")]["resource"]["code"] = "AML"  # a string, not a CodeableConcept
     response = _submit(client, bundle)
@@ -234,7 +213,7 @@ def test_record_data_the_engine_cannot_read_is_named(client: Client) -> None:
 
 
 def test_inquiry_by_patient_event_dates(client: Client) -> None:
-    bundle = pas_bundle(_request("01-meets-aml-relapse-prevention"), "event-src", NOW)
+    bundle = pas_bundle(example_request("01-meets-aml-relapse-prevention"), "event-src", NOW)
     assert _submit(client, bundle).status_code == 200  # no dates: the Claim's created date counts
     event = {
         "sequence": 99,
@@ -247,9 +226,9 @@ def test_inquiry_by_patient_event_dates(client: Client) -> None:
             ]
         },
     }
-    inside = _inquiry(
+    inside = inquiry_bundle(
         bundle, supportingInfo=[{**event, "timingPeriod": {"start": "2026-11-01", "end": "2026-11-30"}}]
     )
     assert len(client.post("/fhir/Claim/$inquire", json=inside).json()["parameter"]) == 1
-    before = _inquiry(bundle, supportingInfo=[{**event, "timingDate": "2026-10-01"}])
+    before = inquiry_bundle(bundle, supportingInfo=[{**event, "timingDate": "2026-10-01"}])
     assert "parameter" not in client.post("/fhir/Claim/$inquire", json=before).json()

@@ -141,3 +141,23 @@ def test_a_fhir_server_address_httpx_cannot_use_is_technical_not_a_500(fault_cli
     response = fault_client.post("/cds-services/dli-order-sign", json=_without_record(base, "2.2"))
     assert response.status_code == 200, response.text
     assert _coverage(response.json())["covered"]["valueCode"] == "indeterminate"
+
+
+@pytest.mark.parametrize("token", ["tök\u00e9n", "a\r\nX-Injected: 1"])
+def test_an_access_token_httpx_cannot_send_is_technical_not_a_500(fault_client: Client, token: str) -> None:
+    """A fhirAuthorization token that cannot be an HTTP header value (not ASCII, or a control
+    character) is a FHIR server that cannot be read, like an unusable address: indeterminate/
+    technical, and for order-dispatch (the order to read) a 412; never a 500 (found by
+    schemathesis on order-dispatch)."""
+    with fault_fhir_server.fault_server() as (root, log):
+        sign = _without_record(f"{root}/ok", "2.2")
+        sign["fhirAuthorization"] = {"access_token": token, "token_type": "Bearer", "subject": "dli"}
+        response = fault_client.post("/cds-services/dli-order-sign", json=sign)
+        assert response.status_code == 200, response.text
+        assert _coverage(response.json())["covered"]["valueCode"] == "indeterminate"
+        dispatch = fault_client.post(
+            "/cds-services/dli-order-dispatch", json=dispatch_request(sign, orders_in_prefetch=False)
+        )
+        assert dispatch.status_code == 412, dispatch.text
+        assert dispatch.json()["resourceType"] == "OperationOutcome"
+    assert log == [], "nothing is sent with a token that cannot be"

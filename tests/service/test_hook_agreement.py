@@ -7,38 +7,21 @@ holding the record."""
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cds.app import create_app
 from cds.coverage_information import EXTENSION_URL, without_documentation_requests
 from cds.prefetch import resources_of
 
-from ..conftest import Client, make_settings
+from ..conftest import Client
 from ..fhir_test_server import fhir_server
 from .hook_shapes import dispatch_request, orders_of, select_request
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(p.parent for p in (ROOT / "fhir-examples").glob("*/request.json"))
-_APPS: dict[str, Any] = {}
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    def get(now: str) -> Client:
-        if now not in _APPS:
-            moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
-            _APPS[now] = create_app(make_settings(tmp_path_factory.mktemp("agree")), clock=lambda: moment)
-        return Client(_APPS[now])
-
-    yield get
-    for app in _APPS.values():
-        app.state.database.close()
-    _APPS.clear()
 
 
 def _post(client: Client, service: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,6 @@ the kit's context (a single ``order`` reference, the order prefetched under ``or
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 import time
 import uuid
@@ -27,11 +26,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from cds.app import create_app
 from cds.coverage_information import EXTENSION_URL
 from cds.prefetch import resources_of
 
-from ..conftest import Client, make_settings
+from ..conftest import Client
 from .hook_shapes import dispatch_request, orders_of, references, select_request
 from .kit_rules import PRIMARY, card_rules, coverage_information_rules, response_rules
 
@@ -42,7 +40,6 @@ SERVICES = {
     "order-select": "dli-order-select",
     "order-dispatch": "dli-order-dispatch",
 }
-_APPS: dict[str, Any] = {}
 _KIT_KEY = ec.generate_private_key(ec.SECP384R1())
 
 # ------------------------------------------------------------------------------------ shapes
@@ -111,20 +108,6 @@ def _kit_jwt(audience: str) -> str:
         "typ": "JWT",
     }
     return jwt.encode(claims, _KIT_KEY, algorithm="ES384", headers=headers)
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    def get(now: str) -> Client:
-        if now not in _APPS:
-            moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
-            _APPS[now] = create_app(make_settings(tmp_path_factory.mktemp("kit")), clock=lambda: moment)
-        return Client(_APPS[now])
-
-    yield get
-    for app in _APPS.values():
-        app.state.database.close()
-    _APPS.clear()
 
 
 def _call(client: Client, hook: str, body: dict[str, Any]) -> Any:

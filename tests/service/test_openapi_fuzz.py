@@ -5,14 +5,24 @@ schema, every 4xx carries an OperationOutcome, and requests that break the schem
 
 CI runs ``OPENAPI_EXAMPLES`` (default 60) examples per operation and mode, deterministically; the
 full run (issue 4) sets e.g. ``OPENAPI_EXAMPLES=1000`` and explores at random.
+
+Nothing here depends on the machine's speed or network, so a loaded machine answers alike: the
+generated ``fhirServer`` addresses are never connected to (every one is unreachable at once:
+the FHIR client's transport refuses every request, as a closed port does, after httpx has read
+the address and the token as it does for a real one), the time budget and the per-call timeout
+are far above any answer's time (they guard against a hang; speed is measured in benchmarks/),
+and hypothesis has no deadline and no health checks.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
+from unittest import mock
 
+import httpx
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.generation import GenerationMode
@@ -23,16 +33,32 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+import cds.app
 from cds.app import create_app
+from cds.fhir_client import FhirClient
 from tests.conftest import NOW, make_settings
 from tests.service.conftest import GENERATED
 
 EXAMPLES = int(os.environ.get("OPENAPI_EXAMPLES", "60"))
-APP = create_app(
-    make_settings(Path(tempfile.mkdtemp()), fhir_timeout_seconds=0.2, time_budget_seconds=0.5),
-    clock=lambda: NOW,
-)
+HANG_SECONDS = 300  # a hang, not slowness: the slowest answer takes a fraction of a second
+
+
+def _unreachable(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("every FHIR server is unreachable in this test", request=request)
+
+
+# The app's FHIR client reaches no network: the answer to a generated fhirServer cannot depend on
+# what listens on this machine, on DNS, or on how fast either answers.
+OFFLINE = functools.partial(FhirClient, transport=httpx.MockTransport(_unreachable))
+with mock.patch.object(cds.app, "FhirClient", OFFLINE):
+    APP = create_app(
+        make_settings(Path(tempfile.mkdtemp()), fhir_timeout_seconds=0.2, time_budget_seconds=HANG_SECONDS),
+        clock=lambda: NOW,
+    )
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# schemathesis gives every call a 10 s read timeout by default, even in process: a loaded machine
+# can trip it. Like the time budget above, this one only catches a hang.
+schema.config.update(request_timeout=HANG_SECONDS)
 schema.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
     max_examples=EXAMPLES,

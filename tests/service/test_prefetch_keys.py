@@ -6,39 +6,21 @@ answer is the golden one on every ``fhir-examples/`` case."""
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cds.app import create_app
 from cds.discovery import PREFETCH
 from cds.hooks import parse_order_sign
 from cds.prefetch import answers, render, resources_of
 
-from ..conftest import Client, make_settings
 from ..fhir_test_server import fhir_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted(p.parent for p in (ROOT / "fhir-examples").glob("*/request.json"))
 URL = "/cds-services/dli-order-sign"
-_APPS: dict[str, Any] = {}
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    def get(now: str) -> Client:
-        if now not in _APPS:
-            moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
-            _APPS[now] = create_app(make_settings(tmp_path_factory.mktemp("keys")), clock=lambda: moment)
-        return Client(_APPS[now])
-
-    yield get
-    for app in _APPS.values():
-        app.state.database.close()
-    _APPS.clear()
 
 
 def _renamed(request: dict[str, Any], *, self_links: bool) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""Interval operators (CQL 1.5 §9.13), and the operators shared by lists and intervals:
-In, Contains, Includes, IncludedIn, Union, Intersect, Except, Before/After, SameAs (point and
-interval forms)."""
+"""Interval operators (CQL 1.5 §9.13): the selector, the accessors (Start, End, Width,
+PointFrom), equality, and membership shared by lists and intervals: In, Contains, Includes,
+IncludedIn and their proper forms. The set operators are in ``interval_set``, the timing
+relations (Before/After, SameAs, Meets, Overlaps, Starts, Ends) in ``interval_relations``."""
 
 from __future__ import annotations
 
@@ -10,19 +11,7 @@ from cds.cql.errors import CqlRuntimeError
 from cds.cql.operators import list as lists
 from cds.cql.operators.arithmetic import predecessor, successor
 from cds.cql.operators.comparison import compare, equal, equivalent
-from cds.cql.operators.interval_boundaries import (
-    and3,
-    bounds_le,
-    bounds_successor,
-    end,
-    end_bounds,
-    meets_before,
-    not3,
-    or3,
-    start,
-    start_bounds,
-    with_point_type,
-)
+from cds.cql.operators.interval_boundaries import and3, end, start, with_point_type
 from cds.cql.operators.registry import operator
 from cds.cql.runtime.interval import Interval
 
@@ -30,13 +19,7 @@ from cds.cql.runtime.interval import Interval
 def interval_equal(a: Interval, b: object) -> bool | None:
     if not isinstance(b, Interval):
         return None
-    lo = equal(start(a), start(b))
-    hi = equal(end(a), end(b))
-    if lo is False or hi is False:
-        return False
-    if lo is None or hi is None:
-        return None
-    return True
+    return and3(equal(start(a), start(b)), equal(end(a), end(b)))
 
 
 def interval_equivalent(a: Interval, b: object) -> bool:
@@ -84,11 +67,7 @@ def point_in(point: Any, i: Interval, precision: str | None = None) -> bool | No
         if (i.high is None and not i.high_closed)
         else (None if hi is None else le_at(point, hi, precision))
     )
-    if after_low is False or before_high is False:
-        return False
-    if after_low is None or before_high is None:
-        return None
-    return True
+    return and3(after_low, before_high)
 
 
 def ge_at(a: Any, b: Any, precision: str | None) -> bool | None:
@@ -130,11 +109,7 @@ def Includes(a: Any, b: Any, precision: str | None = None) -> Any:
         if not isinstance(b, Interval):
             return point_in(b, a, precision)
         a, b = with_point_type(a, b), with_point_type(b, a)
-        lo = le_at(start(a), start(b), precision)
-        hi = ge_at(end(a), end(b), precision)
-        if lo is False or hi is False:
-            return False
-        return None if lo is None or hi is None else True
+        return and3(le_at(start(a), start(b), precision), ge_at(end(a), end(b), precision))
     if not isinstance(b, list):
         return lists.contains(a, b)
     return lists.list_includes(a, b)
@@ -147,119 +122,6 @@ def IncludedIn(a: Any, b: Any, precision: str | None = None) -> Any:
     if isinstance(b, list) and not isinstance(a, list) and a is not None:
         return lists.contains(b, a)
     return Includes(b, a, precision)
-
-
-@operator("Union")
-def Union(a: Any, b: Any) -> Any:
-    if isinstance(a, Interval) or isinstance(b, Interval):
-        if a is None or b is None:
-            return None
-        # the union is an interval only when the two overlap or meet
-        joined = and3(
-            bounds_le(start_bounds(a), bounds_successor(end_bounds(b))),
-            bounds_le(start_bounds(b), bounds_successor(end_bounds(a))),
-        )
-        if joined is not True:
-            return None
-        lo = a if compare(start(a), start(b)) in (None, -1, 0) else b
-        hi = a if compare(end(a), end(b)) in (0, 1) else b
-        return Interval(lo.low, hi.high, lo.low_closed, hi.high_closed)
-    return lists.list_union(a, b)
-
-
-@operator("Intersect")
-def Intersect(a: Any, b: Any) -> Any:
-    if isinstance(a, Interval) or isinstance(b, Interval):
-        if a is None or b is None:
-            return None
-        lo = a if compare(start(a), start(b)) in (0, 1) else b
-        hi = a if compare(end(a), end(b)) in (-1, 0) else b
-        if compare(start(lo), end(hi)) == 1:
-            return None
-        return Interval(lo.low, hi.high, lo.low_closed, hi.high_closed)
-    return lists.list_intersect(a, b)
-
-
-@operator("Except")
-def Except(a: Any, b: Any) -> Any:
-    if isinstance(a, Interval) or isinstance(b, Interval):
-        if a is None or b is None:
-            return None
-        return interval_except(a, b)
-    return lists.list_except(a, b)
-
-
-def interval_except(a: Interval, b: Interval) -> Interval | None:
-    """The part of ``a`` not in ``b`` (CQL 1.5 §9.13 Except): ``a`` itself when they do not
-    overlap, null when ``b`` covers ``a`` or lies strictly inside it (two pieces)."""
-    sa, ea, sb, eb = start_bounds(a), end_bounds(a), start_bounds(b), end_bounds(b)
-    apart = or3(not3(bounds_le(sb, ea)), not3(bounds_le(sa, eb)))
-    if apart is None:
-        return None
-    if apart:
-        return a
-    starts_inside = not3(bounds_le(sb, sa))  # b starts after a starts
-    ends_inside = not3(bounds_le(ea, eb))  # b ends before a ends
-    if starts_inside is None or ends_inside is None or starts_inside == ends_inside:
-        return None  # uncertain; or b covers a; or b splits a in two
-    if starts_inside:
-        high = predecessor(start(b))
-        return None if high is None else Interval(a.low, high, a.low_closed, True)
-    low = successor(end(b))
-    return None if low is None else Interval(low, a.high, True, a.high_closed)
-
-
-def _points(a: Any, b: Any, first_is_end: bool) -> tuple[Any, Any]:
-    pa = (end(a) if first_is_end else start(a)) if isinstance(a, Interval) else a
-    pb = (start(b) if first_is_end else end(b)) if isinstance(b, Interval) else b
-    return pa, pb
-
-
-@operator("Before")
-def Before(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    pa, pb = _points(a, b, True)
-    c = compare(pa, pb, precision)
-    return None if c is None else c < 0
-
-
-@operator("After")
-def After(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    pa, pb = _points(a, b, False)
-    c = compare(pa, pb, precision)
-    return None if c is None else c > 0
-
-
-@operator("SameAs")
-def SameAs(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    if isinstance(a, Interval) and isinstance(b, Interval):
-        s, e = SameAs(start(a), start(b), precision), SameAs(end(a), end(b), precision)
-        return None if s is None or e is None else s and e
-    c = compare(a, b, precision)
-    return None if c is None else c == 0
-
-
-@operator("SameOrBefore")
-def SameOrBefore(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    pa, pb = _points(a, b, True)
-    c = compare(pa, pb, precision)
-    return None if c is None else c <= 0
-
-
-@operator("SameOrAfter")
-def SameOrAfter(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    pa, pb = _points(a, b, False)
-    c = compare(pa, pb, precision)
-    return None if c is None else c >= 0
 
 
 @operator("Width")
@@ -284,46 +146,6 @@ def PointFrom(i: Any) -> Any:
     if equal(start(i), end(i)) is not True:
         raise CqlRuntimeError("PointFrom: the interval is not a unit interval")
     return start(i)
-
-
-@operator("Overlaps")
-def Overlaps(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    x = le_at(start(a), end(b), precision)
-    y = le_at(start(b), end(a), precision)
-    if x is False or y is False:
-        return False
-    return None if x is None or y is None else True
-
-
-@operator("Meets")
-def Meets(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    return or3(meets_before(a, b, precision), meets_before(b, a, precision))
-
-
-@operator("Starts")
-def Starts(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    s = same_at(start(a), start(b), precision)
-    e = le_at(end(a), end(b), precision)
-    if s is False or e is False:
-        return False
-    return None if s is None or e is None else True
-
-
-@operator("Ends")
-def Ends(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    s = ge_at(start(a), start(b), precision)
-    e = same_at(end(a), end(b), precision)
-    if s is False or e is False:
-        return False
-    return None if s is None or e is None else True
 
 
 def _proper_contains(container: Any, element: Any, precision: str | None) -> Any:
@@ -396,39 +218,3 @@ def ProperIncludes(a: Any, b: Any, precision: str | None = None) -> Any:
 @operator("ProperIncludedIn")
 def ProperIncludedIn(a: Any, b: Any, precision: str | None = None) -> Any:
     return ProperIncludes(b, a, precision)
-
-
-@operator("MeetsBefore")
-def MeetsBefore(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    return meets_before(a, b, precision)
-
-
-@operator("MeetsAfter")
-def MeetsAfter(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    return meets_before(b, a, precision)
-
-
-@operator("OverlapsBefore")
-def OverlapsBefore(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    x = compare(start(a), start(b), precision)
-    y = ge_at(end(a), start(b), precision)
-    if x is None or y is None:
-        return None
-    return x < 0 and y
-
-
-@operator("OverlapsAfter")
-def OverlapsAfter(a: Any, b: Any, precision: str | None = None) -> Any:
-    if a is None or b is None:
-        return None
-    x = compare(end(a), end(b), precision)
-    y = le_at(start(a), end(b), precision)
-    if x is None or y is None:
-        return None
-    return x > 0 and y

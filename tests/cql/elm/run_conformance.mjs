@@ -5,14 +5,9 @@
 // {"id", "invalid", "cql"} translated here by the reference translator (@cqframework/cql).
 // A test marked invalid passes when translation or evaluation fails.
 // Usage: node run_conformance.mjs [--translate MODELS_DIR] CASES.jsonl
-import { createRequire } from "node:module";
 import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { cql, makeTranslator, require } from "../../oracle/cql_runtime.mjs";
 
-const require = createRequire(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../oracle/package.json"));
-global.require = require;
-const cql = require("cql-execution");
 const { equals } = require("cql-execution/lib/util/comparison");
 
 const args = process.argv.slice(2);
@@ -20,31 +15,11 @@ const translateMode = args[0] === "--translate";
 const file = translateMode ? args[2] : args[0];
 let translate = null;
 if (translateMode) {
-  const { NamespaceManager } = await import(require.resolve("@cqframework/cql/cql"));
-  const { DefaultModelInfoProvider, stringAsPath, ModelManager, LibraryManager, CqlTranslator, createUcumService } =
-    await import(require.resolve("@cqframework/cql/cql-to-elm"));
-  const modelManager = new ModelManager(new NamespaceManager());
-  modelManager.modelInfoLoader.registerModelInfoProvider(new DefaultModelInfoProvider(stringAsPath(args[1])));
-  // The translator validates units with a UCUM service (ucum-lhc, pinned beside it); conversions
-  // at translation time are not needed by the suite.
-  const ucum = require("@lhncbc/ucum-lhc").UcumLhcUtils.getInstance();
-  const unsupported = () => { throw new Error("UCUM arithmetic at translation time is not supported here"); };
-  const ucumService = createUcumService(
-    (value, from, to) => {
-      const r = ucum.convertUnitTo(from, Number(value), to);
-      if (r.status !== "succeeded") throw new Error(`cannot convert ${from} to ${to}`);
-      return String(r.toVal);
-    },
-    (unit) => (ucum.validateUnitString(unit).status === "valid" ? null : `invalid UCUM unit ${unit}`),
-    unsupported,
-    unsupported,
-  );
-  const libraryManager = new LibraryManager(modelManager, undefined, undefined, ucumService);
+  const translator = await makeTranslator(args[1], { ucum: true });
   translate = (text) => {
-    const translator = CqlTranslator.fromText(text, libraryManager);
-    const errors = Array.from(translator.errors.asJsReadonlyArrayView());
-    if (errors.length) throw new Error(errors.map((e) => e.message).join("; "));
-    return JSON.parse(translator.toJson());
+    const { elm, errors } = translator(text);
+    if (errors.length) throw new Error(errors.join("; "));
+    return elm;
   };
 }
 

@@ -1,19 +1,14 @@
 // Runs ELM JSON written by OUR translator (cds/cql/elm) in the reference engine (cql-execution +
 // cql-exec-fhir, installed by tests/oracle/install.sh) on fhir-examples cases, printing one JSON
 // line per case: {"case": NAME, "orders": {"ServiceRequest/id": {define: value, ...}}} — the
-// same encoding as tests/oracle/reference.mjs, so the two are compared define by define.
+// same encoding as tests/oracle/reference.mjs (both print through tests/oracle/cql_runtime.mjs),
+// so the two are compared define by define.
 // Usage: node run_elm.mjs LIBRARY.elm.json INCLUDED.elm.json[,INCLUDED.elm.json...] VALUESETS_DIR NOW
 //          QUESTIONNAIRE_URL CASE_DIR...
 // (the included libraries — FHIRHelpers, and the policy library for the DTR prepopulation
 // library — comma-separated, each registered under its own identifier).
-import { createRequire } from "node:module";
 import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-
-const require = createRequire(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../oracle/package.json"));
-const cql = require("cql-execution");
-const cqlfhir = require("cql-exec-fhir");
+import { codeService, cql, printCases, publicDefines } from "../../oracle/cql_runtime.mjs";
 
 const [, , libraryFile, helpersFile, valuesetsDir, now, questionnaireUrl, ...caseDirs] = process.argv;
 const elm = JSON.parse(fs.readFileSync(libraryFile, "utf8"));
@@ -23,79 +18,4 @@ for (const file of helpersFile.split(",")) {
   included[lib.library.identifier.id] = lib;
 }
 const library = new cql.Library(elm, new cql.Repository(included));
-const defines = elm.library.statements.def
-  .filter((d) => d.type !== "FunctionDef" && (d.accessLevel || "Public") === "Public")
-  .map((d) => d.name);
-
-const valueSets = {};
-for (const file of fs.readdirSync(valuesetsDir).filter((f) => f.endsWith(".json"))) {
-  const vs = JSON.parse(fs.readFileSync(path.join(valuesetsDir, file), "utf8"));
-  const codes = [];
-  for (const inc of vs.compose?.include ?? []) {
-    for (const c of inc.concept ?? []) codes.push({ code: c.code, system: inc.system, version: inc.version });
-  }
-  for (const c of vs.expansion?.contains ?? []) codes.push({ code: c.code, system: c.system, version: c.version });
-  valueSets[vs.url] = { [vs.version ?? ""]: codes };
-}
-const codeService = new cql.CodeService(valueSets);
-const fhir = cqlfhir.FHIRWrapper.FHIRv401();
-
-function encode(value) {
-  if (value === null || value === undefined) return null;
-  if (Array.isArray(value)) return value.map(encode);
-  if (typeof value !== "object") return value;
-  if (value._json !== undefined) {
-    const json = value._json;
-    if (json && typeof json === "object" && json.resourceType) return `${json.resourceType}/${json.id}`;
-    if (json && typeof json === "object" && Object.keys(json).length === 1 && "value" in json) return json.value;
-    return json;
-  }
-  if (value.isDateTime || value.isDate || value.isTime) return value.toString();
-  if (value.isQuantity) return { value: value.value, unit: value.unit };
-  if (value.isRatio) return { numerator: encode(value.numerator), denominator: encode(value.denominator) };
-  if (value.isInterval) {
-    return { low: encode(value.low), high: encode(value.high), lowClosed: value.lowClosed, highClosed: value.highClosed };
-  }
-  if (value.isCode) {
-    const out = { system: value.system, code: value.code };
-    if (value.display) out.display = value.display;
-    return out;
-  }
-  if (value.isConcept) return { codes: value.codes.map(encode) };
-  const out = {};
-  for (const [k, v] of Object.entries(value)) out[k] = encode(v);
-  return out;
-}
-
-function records(request) {
-  const out = [];
-  for (const value of Object.values(request.prefetch ?? {})) {
-    if (!value) continue;
-    if (value.resourceType === "Bundle") for (const e of value.entry ?? []) out.push(e.resource);
-    else if (value.resourceType !== "OperationOutcome") out.push(value);
-  }
-  return out;
-}
-
-for (const dir of caseDirs) {
-  const request = JSON.parse(fs.readFileSync(path.join(dir, "request.json"), "utf8"));
-  const resources = records(request);
-  const orders = (request.context.draftOrders.entry ?? []).map((e) => e.resource).filter((r) => r.resourceType === "ServiceRequest");
-  const result = {};
-  for (const order of orders) {
-    const source = cqlfhir.PatientSource.FHIRv401();
-    source.loadBundles([{ resourceType: "Bundle", type: "collection", entry: resources.map((r) => ({ resource: r })) }]);
-    const parameters = {
-      Order: fhir.wrap(order),
-      "Draft Orders": orders.map((o) => fhir.wrap(o)),
-      "Questionnaire URL": questionnaireUrl,
-    };
-    const executor = new cql.Executor(library, codeService, parameters);
-    const results = await executor.exec(source, cql.DateTime.parse(now));
-    const patientResults = Object.values(results.patientResults)[0];
-    const values = {};
-    for (const name of defines) values[name] = encode(patientResults[name]);
-    result[`ServiceRequest/${order.id}`] = values;
-  }
-  console.log(JSON.stringify({ case: path.basename(dir), orders: result }));
-}
+await printCases(library, publicDefines(elm), codeService(valuesetsDir), now, questionnaireUrl, caseDirs);

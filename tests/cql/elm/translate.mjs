@@ -2,33 +2,12 @@
 // CQL libraries to ELM JSON, one JSON line per library: {"file": PATH, "elm": ..., "errors": [...]}.
 // Used to compare our ELM writer's output with the reference shapes (tests only).
 // Usage: node translate.mjs MODELS_DIR LIBRARIES_DIR LIB.cql...
-import { createRequire } from "node:module";
 import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-
-const oracle = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../oracle/package.json");
-const require = createRequire(oracle);
-global.require = require;
-const { NamespaceManager } = await import(require.resolve("@cqframework/cql/cql"));
-const { DefaultModelInfoProvider, DefaultLibrarySourceProvider, stringAsPath, ModelManager, LibraryManager, CqlTranslator, createUcumService } =
-  await import(require.resolve("@cqframework/cql/cql-to-elm"));
-const ucum = require("@lhncbc/ucum-lhc").UcumLhcUtils.getInstance();
-const unsupported = () => { throw new Error("UCUM arithmetic at translation time is not supported here"); };
-const ucumService = createUcumService(
-  (value, from, to) => String(ucum.convertUnitTo(from, Number(value), to).toVal),
-  (unit) => (ucum.validateUnitString(unit).status === "valid" ? null : `invalid UCUM unit ${unit}`),
-  unsupported,
-  unsupported,
-);
+import { makeTranslator } from "../../oracle/cql_runtime.mjs";
 
 const [, , modelsDir, librariesDir, ...files] = process.argv;
-const modelManager = new ModelManager(new NamespaceManager());
-modelManager.modelInfoLoader.registerModelInfoProvider(new DefaultModelInfoProvider(stringAsPath(modelsDir)));
-const libraryManager = new LibraryManager(modelManager, undefined, undefined, ucumService);
-libraryManager.librarySourceLoader.registerProvider(new DefaultLibrarySourceProvider(stringAsPath(librariesDir)));
+const translate = await makeTranslator(modelsDir, { librariesDir, ucum: true });
 for (const file of files) {
-  const translator = CqlTranslator.fromText(fs.readFileSync(file, "utf8"), libraryManager);
-  const errors = Array.from(translator.errors.asJsReadonlyArrayView()).map((e) => e.message);
-  console.log(JSON.stringify({ file, errors, elm: errors.length ? null : JSON.parse(translator.toJson()) }));
+  const { errors, elm } = translate(fs.readFileSync(file, "utf8"));
+  console.log(JSON.stringify({ file, errors, elm }));
 }
