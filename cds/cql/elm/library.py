@@ -96,9 +96,12 @@ class LibraryTranslator:
         library_dirs: Sequence[Path] = (),
         *,
         list_promotion: bool = False,
+        list_demotion: bool = False,
     ) -> None:
         self.ast = library
+        #: The reference translator's options of these names (off by default, as there).
         self.list_promotion = list_promotion
+        self.list_demotion = list_demotion
         self.name = library.name
         self.library_dirs = [Path(d) for d in library_dirs]
         self.expressions = ExpressionTranslator(self)
@@ -145,7 +148,12 @@ class LibraryTranslator:
         found = find_library(self.library_dirs, include.name, include.version)
         if found is not None:
             parsed = parse_library(found.text, source_name=found.origin)
-            return LibraryTranslator(parsed, self.library_dirs, list_promotion=self.list_promotion)
+            return LibraryTranslator(
+                parsed,
+                self.library_dirs,
+                list_promotion=self.list_promotion,
+                list_demotion=self.list_demotion,
+            )
         if native_library(include.name, include.version) is not None:
             return NativeHelpers()
         raise CqlTypeError(f"included library {include.name} not found", self.where(include))
@@ -233,8 +241,11 @@ class LibraryTranslator:
                 info.result = self.resolve_type(decl.return_type)
                 return
             raise CannotType(f"cannot type the recursive function {info.name!r}", self.where(node))
-        if decl.body is None:
-            raise CannotType(f"cannot type the external function {info.name!r}", self.where(decl))
+        if decl.body is None:  # external: typed by its declaration (the engine refuses a call to it)
+            if decl.return_type is None:
+                raise CqlTypeError(f"external function {info.name!r} needs a return type", self.where(decl))
+            info.result = self.resolve_type(decl.return_type)
+            return
         info.in_progress = True
         scope = Scope(
             {o.name: Local("operand", t) for o, t in zip(decl.operands, info.operands, strict=True)}
@@ -401,9 +412,17 @@ def _concept_def(c: declarations.ConceptDef) -> dict[str, Any]:
 
 
 def library_to_elm(
-    library: declarations.Library, library_dirs: Sequence[Path] = (), *, list_promotion: bool = False
+    library: declarations.Library,
+    library_dirs: Sequence[Path] = (),
+    *,
+    list_promotion: bool = False,
+    list_demotion: bool = False,
 ) -> dict[str, Any]:
     """The ELM JSON (``{"library": ...}``) of a parsed library; raises CqlTypeError /
     CannotType (both CqlError) with positions. ``list_promotion`` allows a single value where
-    a list is expected (written ``ToList``), as the reference translator's option does."""
-    return LibraryTranslator(library, library_dirs, list_promotion=list_promotion).to_elm()
+    a list is expected (written ``ToList``), ``list_demotion`` a list where a single value is
+    expected (``SingletonFrom``), as the reference translator's options of these names do."""
+    translator = LibraryTranslator(
+        library, library_dirs, list_promotion=list_promotion, list_demotion=list_demotion
+    )
+    return translator.to_elm()

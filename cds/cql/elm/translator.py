@@ -12,6 +12,7 @@ queries, retrieves and timing phrases in :mod:`cds.cql.elm.queries`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cds.cql.elm import shapes
@@ -22,9 +23,9 @@ from cds.cql.elm.typed import Scope, Typed
 from cds.cql.errors import SourceLocation
 from cds.cql.syntax import ast
 from cds.cql.types import model_info
-from cds.cql.types.conversions import Conversion, common_type, convert
+from cds.cql.types.conversions import Conversion, convert
 from cds.cql.types.errors import CannotType, CqlTypeError
-from cds.cql.types.overloads import resolve
+from cds.cql.types.overloads import Resolution, resolve
 from cds.cql.types.signatures import Signature, signatures
 from cds.cql.types.specifiers import (
     ANY,
@@ -37,11 +38,13 @@ from cds.cql.types.specifiers import (
     QUANTITY,
     RATIO,
     STRING,
+    ChoiceType,
     CqlType,
     IntervalType,
     ListType,
     NamedType,
     TupleType,
+    choice_of,
     system,
     to_elm,
 )
@@ -49,6 +52,13 @@ from cds.cql.types.specifiers import (
 if TYPE_CHECKING:
     from cds.cql.elm.library import LibraryTranslator
 
+
+#: The age functions of the Patient context → their ELM precision.
+AGES = {
+    f"AgeIn{unit}s{at}": unit
+    for unit in ("Year", "Month", "Week", "Day", "Hour", "Minute", "Second")
+    for at in ("", "At")
+}
 
 SYSTEM_CLASS_ELEMENTS: dict[str, dict[str, CqlType]] = {
     "System.Quantity": {"value": DECIMAL, "unit": STRING},
@@ -117,6 +127,10 @@ class ExpressionTranslator:
             ref["operand"] = [elm]
             return ref
         assert conversion.inner is not None
+        if kind == "promote":  # list promotion (an option)
+            return {"type": "ToList", "operand": self.apply(node, elm, conversion.inner)}
+        if kind == "demote":  # list demotion (an option)
+            return self.apply(node, {"type": "SingletonFrom", "operand": elm}, conversion.inner)
         if kind == "interval":  # null bounds typed as the target's point type
             if elm.get("type") != "Interval":
                 return elm
@@ -137,37 +151,47 @@ class ExpressionTranslator:
         }
 
     def coerce(self, node: ast.Node, typed: Typed, target: CqlType) -> dict[str, Any]:
-        conversion = convert(typed.type, target)
-        if conversion is None and self.lib.list_promotion and isinstance(target, ListType):
-            inner = convert(typed.type, target.element)
-            if inner is not None:  # list promotion (an option, off by default as in the reference)
-                return {"type": "ToList", "operand": self.apply(node, typed.elm, inner)}
+        conversion = convert(typed.type, target, self.lib.list_promotion, self.lib.list_demotion)
         if conversion is None:
             raise self.type_error(node, f"expected {target}, found {typed.type}")
         return self.apply(node, typed.elm, conversion)
+
+    def resolve(self, candidates: Sequence[Signature], args: Sequence[Typed]) -> Resolution | None:
+        """Overload resolution with the library's list promotion/demotion options."""
+        return resolve(
+            candidates,
+            [a.type for a in args],
+            promotion=self.lib.list_promotion,
+            demotion=self.lib.list_demotion,
+        )
 
     def call_operator(self, node: ast.Node, name: str, args: list[Typed], **extra: Any) -> Typed:
         """System operator ``name`` on ``args``: overload resolution, conversions, the node."""
         candidates = signatures(name)
         if not candidates:
             raise self.cannot(node, f"the System operator {name}")
-        found = resolve(candidates, [a.type for a in args])
-        if found is None and self.lib.list_promotion:
-            # List promotion (an option): a single value where the operator takes a list.
-            promoted = [
-                a
-                if isinstance(a.type, ListType) or a.type == NULL
-                else Typed({"type": "ToList", "operand": a.elm}, ListType(a.type))
-                for a in args
-            ]
-            found = resolve(candidates, [a.type for a in promoted])
-            if found is not None:
-                args = promoted
+        found = self.resolve(candidates, args)
+        if found is None and name == "Flatten" and self.lib.list_promotion:
+            return self.flatten_promoted(node, args)
         if found is None:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no {name} operator for ({types})")
         operands = [self.apply(node, a.elm, c) for a, c in zip(args, found.conversions, strict=True)]
         return Typed(shapes.operator(name, operands, **extra), found.result)
+
+    def flatten_promoted(self, node: ast.Node, args: list[Typed]) -> Typed:
+        """``flatten`` of a list of single values, with list promotion: each element promoted
+        to a list (``X`` → ``{X}``), as the reference translator writes it."""
+        (source,) = args
+        if not isinstance(source.type, ListType) or isinstance(source.type.element, ListType):
+            raise self.type_error(node, f"no Flatten operator for ({source.type})")
+        row = {"type": "AliasRef", "name": "X"}
+        promoted = {
+            "type": "Query",
+            "source": [{"alias": "X", "expression": source.elm}],
+            "return": {"distinct": False, "expression": {"type": "ToList", "operand": row}},
+        }
+        return Typed({"type": "Flatten", "operand": promoted}, source.type)
 
     # ------------------------------------------------------------------ literals
     def _Literal(self, node: ast.Literal, scope: Scope) -> Typed:
@@ -220,7 +244,19 @@ class ExpressionTranslator:
         return Typed(elm, t)
 
     def element_type(self, node: ast.Node, source: CqlType, name: str) -> CqlType:
-        """The type of property ``name`` of a ``source`` value (not a list)."""
+        """The type of property ``name`` of a ``source`` value (not a list). Of a choice: the
+        choice of the property's types in the members that have it (as the reference
+        translator types it); none has it: a type error."""
+        if isinstance(source, ChoiceType):
+            members: list[CqlType] = []
+            for member in source.choices:
+                try:
+                    members.append(self.element_type(node, member, name))
+                except (CqlTypeError, CannotType):
+                    continue
+            if not members:
+                raise self.type_error(node, f"{source} has no element {name!r}")
+            return choice_of(members)
         if isinstance(source, TupleType):
             found = source.element(name)
             if found is None:
@@ -301,7 +337,7 @@ class ExpressionTranslator:
         if not functions:
             raise self.type_error(node, f"unknown function {node.name!r}")
         candidates = [Signature(f.operands, ANY) for f in functions]
-        found = resolve(candidates, [a.type for a in args])
+        found = self.resolve(candidates, args)
         if found is None:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no function {node.name}({types})")
@@ -318,6 +354,8 @@ class ExpressionTranslator:
             return self.call_operator(node, name, [])
         if name == "Coalesce":
             return self.coalesce(node, args)
+        if name in AGES:
+            return self.age(node, name, args)
         if name == "Skip" and len(args) == 2:
             found = self.call_operator(node, "Skip", args)
             found.elm = shapes.operator("Slice", [*self._operands(found.elm), {"type": "Null"}])
@@ -343,19 +381,31 @@ class ExpressionTranslator:
             raise self.cannot(node, f"the function {name!r}")
         return self.call_operator(node, name, args)
 
+    def age(self, node: ast.Call, name: str, args: list[Typed]) -> Typed:
+        """``AgeInYears()``, ``AgeInMonthsAt(x)``...: ``CalculateAge[At]`` of the birth date of
+        whatever ``Patient`` names here (the Patient context's definition, or a parameter so
+        named), as the reference translator writes it (the model info's
+        ``patientBirthDatePropertyName``, ``birthDate.value``)."""
+        patient = self._Identifier(ast.Identifier(node.line, node.column, "Patient"), Scope())
+        birth_date = self.element_type(node, self.element_type(node, patient.type, "birthDate"), "value")
+        birth = Typed({"type": "Property", "path": "birthDate.value", "source": patient.elm}, birth_date)
+        precision = AGES[name]
+        if not name.endswith("At"):
+            if args:
+                raise self.type_error(node, f"{name}() takes no argument")
+            found = self.call_operator(node, "CalculateAge", [birth], precision=precision)
+            return found
+        return self.call_operator(node, "CalculateAgeAt", [birth, *args], precision=precision)
+
     @staticmethod
     def _operands(elm: dict[str, Any]) -> list[dict[str, Any]]:
         operands: list[dict[str, Any]] = elm["operand"]
         return operands
 
     def coalesce(self, node: ast.Node, args: list[Typed]) -> Typed:
-        if len(args) == 1:
-            return self.call_operator(node, "Coalesce", args)
-        result: CqlType = args[0].type
-        for a in args[1:]:
-            result = common_type(result, a.type)
-        operands = [self.coerce(node, a, result) for a in args]
-        return Typed({"type": "Coalesce", "operand": operands}, result)
+        """``Coalesce`` of one list or of values of one type (``T, T...``; no choice of
+        different types: ``Coalesce('a', {'b'})`` needs list demotion, as in the reference)."""
+        return self.call_operator(node, "Coalesce", args)
 
     # ------------------------------------------------------------------ operators
 

@@ -1,7 +1,9 @@
 // The reference translator (@cqframework/cql, installed by tests/oracle/install.sh): translates
 // CQL libraries to ELM JSON, one JSON line per library: {"file": PATH, "elm": ..., "errors": [...]}.
 // Used to compare our ELM writer's output with the reference shapes (tests only).
-// Usage: node translate.mjs MODELS_DIR LIBRARIES_DIR LIB.cql...
+// Usage: node translate.mjs [--list-promotion] [--list-demotion] MODELS_DIR LIBRARIES_DIR LIB.cql...
+// The options are the translator's own (off by default there: DisableListPromotion and
+// DisableListDemotion are among its default options; a flag removes the Disable option).
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,7 +13,7 @@ const oracle = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..
 const require = createRequire(oracle);
 global.require = require;
 const { NamespaceManager } = await import(require.resolve("@cqframework/cql/cql"));
-const { DefaultModelInfoProvider, DefaultLibrarySourceProvider, stringAsPath, ModelManager, LibraryManager, CqlTranslator, createUcumService } =
+const { DefaultModelInfoProvider, DefaultLibrarySourceProvider, stringAsPath, ModelManager, LibraryManager, CqlTranslator, CqlCompilerOptions, createUcumService } =
   await import(require.resolve("@cqframework/cql/cql-to-elm"));
 const ucum = require("@lhncbc/ucum-lhc").UcumLhcUtils.getInstance();
 const unsupported = () => { throw new Error("UCUM arithmetic at translation time is not supported here"); };
@@ -22,10 +24,21 @@ const ucumService = createUcumService(
   unsupported,
 );
 
-const [, , modelsDir, librariesDir, ...files] = process.argv;
+const args = process.argv.slice(2);
+const flags = new Set(args.filter((a) => a.startsWith("--")));
+const [modelsDir, librariesDir, ...files] = args.filter((a) => !a.startsWith("--"));
+let compilerOptions;
+if (flags.size) {
+  compilerOptions = CqlCompilerOptions.defaultOptions();
+  const drop = new Set();
+  if (flags.has("--list-promotion")) drop.add("DisableListPromotion");
+  if (flags.has("--list-demotion")) drop.add("DisableListDemotion");
+  const view = compilerOptions.options.asJsSetView();
+  for (const option of Array.from(view)) if (drop.has(option.name)) view.delete(option);
+}
 const modelManager = new ModelManager(new NamespaceManager());
 modelManager.modelInfoLoader.registerModelInfoProvider(new DefaultModelInfoProvider(stringAsPath(modelsDir)));
-const libraryManager = new LibraryManager(modelManager, undefined, undefined, ucumService);
+const libraryManager = new LibraryManager(modelManager, compilerOptions, undefined, ucumService);
 libraryManager.librarySourceLoader.registerProvider(new DefaultLibrarySourceProvider(stringAsPath(librariesDir)));
 for (const file of files) {
   const translator = CqlTranslator.fromText(fs.readFileSync(file, "utf8"), libraryManager);
