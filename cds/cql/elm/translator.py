@@ -325,6 +325,9 @@ class ExpressionTranslator:
             if library is None:
                 args = [node.source, *args]
         typed = [self.translate(a, scope) for a in args]
+        if node.source is not None and library is None and node.name == "descendents" and len(typed) == 1:
+            # ``x.descendents()`` (the method form only, as in the reference translator)
+            return Typed({"type": "Descendents", "source": typed[0].elm}, ListType(ANY))
         if library is not None:
             assert isinstance(node.source, ast.Identifier)
             return self.function_call(node, library, node.source.name, typed)
