@@ -48,9 +48,17 @@ class CqlLiteral:
 class LibraryResolver:
     """Finds included libraries for the compiler: native ones first, then CQL files."""
 
-    def __init__(self, library_dirs: Sequence[Path], terminology: TerminologyProvider | None) -> None:
+    def __init__(
+        self,
+        library_dirs: Sequence[Path],
+        terminology: TerminologyProvider | None,
+        options: tuple[bool, bool] = (False, False),
+    ) -> None:
         self.library_dirs = [Path(d) for d in library_dirs]
         self.terminology = terminology
+        #: (list_promotion, list_demotion): with either on, an included library is type-checked
+        #: whole and its list conversions are written for the engine before it is compiled.
+        self.options = options
         self._compiled: dict[tuple[str, str | None], Any] = {}
         #: Load warnings of the included libraries (see :func:`model_warnings`).
         self.warnings: list[str] = []
@@ -77,6 +85,8 @@ class LibraryResolver:
         try:
             parsed = _parse(found.text, found.origin)
             self.warnings.extend(model_warnings(parsed))
+            if any(self.options):
+                _write_conversions(parsed, _type_check(parsed, self.library_dirs, None, self.options))
             compiled = _compile(parsed, self)
         finally:
             self._loading.discard(key)
@@ -130,12 +140,16 @@ def load_library(
     """Parse, compile and type-check a library (CQL text, or a path to a ``.cql`` file).
     ``list_promotion``/``list_demotion``: the reference translator's options (off by default):
     a single value where a list is expected / a list where a single value is expected."""
-    resolver = LibraryResolver(library_dirs, terminology)
+    options = (list_promotion, list_demotion)
+    resolver = LibraryResolver(library_dirs, terminology, options)
     try:
         text, name = _read_source(source)
         library_ast = _parse(text, name)
         compiled = _compile(library_ast, resolver)
-        _type_check(library_ast, library_dirs, text, (list_promotion, list_demotion))
+        conversions = _type_check(library_ast, library_dirs, text, options)
+        if conversions:  # the list promotions/demotions the options allowed, run as chosen
+            _write_conversions(library_ast, conversions)
+            compiled = _compile(library_ast, resolver)
     except CqlLoadError:
         raise
     except CqlError as exc:
@@ -150,23 +164,33 @@ _CHECKED: dict[tuple[str, tuple[bool, bool]], None] = {}
 
 
 def _type_check(
-    library_ast: Any, library_dirs: Sequence[Path], text: str, options: tuple[bool, bool]
-) -> None:
+    library_ast: Any, library_dirs: Sequence[Path], text: str | None, options: tuple[bool, bool]
+) -> dict[int, Any]:
     """Type every definition, fail closed: CqlTypeError (ill-typed) and CannotType (a
-    construct the resolver does not cover) propagate as load errors with their position."""
+    construct the resolver does not cover) propagate as load errors with their position.
+    Returns the list promotions/demotions chosen (only with the options on)."""
     from cds.cql.elm.library import LibraryTranslator, NativeHelpers
 
-    if (text, options) in _CHECKED:
-        return
+    if text is not None and (text, options) in _CHECKED:
+        return {}
     promotion, demotion = options
     translator = LibraryTranslator(
         library_ast, library_dirs, list_promotion=promotion, list_demotion=demotion
     )
     translator.check()
-    if all(isinstance(i, NativeHelpers) for i in translator.includes.values()):
+    conversions = translator.list_conversions
+    cacheable = all(isinstance(i, NativeHelpers) for i in translator.includes.values())
+    if text is not None and not conversions and cacheable:
         if len(_CHECKED) >= 64:
             _CHECKED.pop(next(iter(_CHECKED)))
         _CHECKED[text, options] = None
+    return conversions
+
+
+def _write_conversions(library_ast: Any, conversions: dict[int, Any]) -> None:
+    from cds.cql.elm.list_conversions import write_list_conversions
+
+    write_list_conversions(library_ast, conversions)
 
 
 def library_elm(

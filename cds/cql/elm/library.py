@@ -102,6 +102,9 @@ class LibraryTranslator:
         #: The reference translator's options of these names (off by default, as there).
         self.list_promotion = list_promotion
         self.list_demotion = list_demotion
+        #: The list promotions/demotions chosen (``id(node)`` → (node, kind)), for the engine
+        #: (:func:`cds.cql.elm.list_conversions.write_list_conversions`).
+        self.list_conversions: dict[int, tuple[ast.Expr, str]] = {}
         self.name = library.name
         self.library_dirs = [Path(d) for d in library_dirs]
         self.expressions = ExpressionTranslator(self)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cds.cql.elm import shapes
+from cds.cql.elm.list_conversions import DEMOTE, PROMOTE
 from cds.cql.elm.operators import OperatorTranslator
 from cds.cql.elm.queries import QueryTranslator
 from cds.cql.elm.selectors import SelectorTranslator
@@ -94,6 +95,8 @@ class ExpressionTranslator:
         if method is None:
             raise self.cannot(node, f"{type(node).__name__} expressions")
         result: Typed = method(node, scope)
+        if result.node is None:
+            result.node = node
         return result
 
     def type_spec(self, spec: ast.TypeSpec) -> CqlType:
@@ -154,7 +157,18 @@ class ExpressionTranslator:
         conversion = convert(typed.type, target, self.lib.list_promotion, self.lib.list_demotion)
         if conversion is None:
             raise self.type_error(node, f"expected {target}, found {typed.type}")
+        self.note(node, typed, conversion)
         return self.apply(node, typed.elm, conversion)
+
+    def note(self, node: ast.Node, typed: Typed, conversion: Conversion) -> None:
+        """Record a list promotion/demotion of ``typed`` for the engine
+        (:mod:`cds.cql.elm.list_conversions`); one on a value with no syntax node of its own
+        cannot be written for the engine: refused (fail closed)."""
+        if conversion.kind not in (PROMOTE, DEMOTE):
+            return
+        if typed.node is None:
+            raise self.cannot(node, f"the list {conversion.kind}ion of {typed.type} here")
+        self.lib.list_conversions[id(typed.node)] = (typed.node, conversion.kind)
 
     def resolve(self, candidates: Sequence[Signature], args: Sequence[Typed]) -> Resolution | None:
         """Overload resolution with the library's list promotion/demotion options."""
@@ -176,6 +190,8 @@ class ExpressionTranslator:
         if found is None:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no {name} operator for ({types})")
+        for a, c in zip(args, found.conversions, strict=True):
+            self.note(node, a, c)
         operands = [self.apply(node, a.elm, c) for a, c in zip(args, found.conversions, strict=True)]
         return Typed(shapes.operator(name, operands, **extra), found.result)
 
@@ -344,6 +360,8 @@ class ExpressionTranslator:
         if found is None:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no function {node.name}({types})")
+        for a, c in zip(args, found.conversions, strict=True):
+            self.note(node, a, c)
         operands = [self.apply(node, a.elm, c) for a, c in zip(args, found.conversions, strict=True)]
         elm: dict[str, Any] = {"type": "FunctionRef", "name": node.name}
         if alias:
