@@ -19,6 +19,11 @@ const [, , elmDir, recordFile, parametersFile, now, ...ids] = process.argv;
 const libraries = {};
 for (const file of fs.readdirSync(elmDir).filter((f) => f.endsWith(".json"))) {
   const elm = JSON.parse(fs.readFileSync(path.join(elmDir, file), "utf8"));
+  // A library without a context statement is Unfiltered, and cql-execution's UnfilteredContext
+  // cannot resolve an included library (`lib.getFunction is not a function` on the first
+  // FHIRHelpers call): its defines are run in the Patient context instead. The record has one
+  // patient, so every retrieve sees the same data (our engine runs them so too).
+  for (const d of elm.library.statements?.def ?? []) if (d.context === "Unfiltered") d.context = "Patient";
   libraries[elm.library.identifier.id] = elm;
 }
 const valueSets = {};
@@ -49,10 +54,7 @@ for (const id of ids) {
     const results = await executor.exec(source, cql.DateTime.parse(now));
     const patientResults = Object.values(results.patientResults)[0] ?? {};
     const values = {};
-    // A library without a context statement is Unfiltered: its defines are the unfiltered results.
-    for (const d of defines) {
-      values[d.name] = encode(d.context === "Unfiltered" ? results.unfilteredResults[d.name] : patientResults[d.name]);
-    }
+    for (const d of defines) values[d.name] = encode(patientResults[d.name]);
     console.log(JSON.stringify({ library: id, values }));
   } catch (error) {
     console.log(JSON.stringify({ library: id, error: String(error?.message ?? error).split("\n")[0] }));
