@@ -137,7 +137,9 @@ def _model_dir(work: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def reference_errors(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, tuple[str, ...]], list[str]]:
+def reference_errors(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[tuple[str, tuple[str, ...]], list[str]]:
     """(library, options) → the reference translator's errors, for the default options and
     every option set of the table."""
     if FOLDER is None:
@@ -167,9 +169,7 @@ def _our_load(stem: str, options: tuple[str, ...]) -> str | None:
     """None when the library loads (parse, compile, type check), else the first error."""
     assert FOLDER is not None
     try:
-        load_library(
-            FOLDER / f"{stem}.cql", library_dirs=[FOLDER], **{name: True for name in options}
-        )
+        load_library(FOLDER / f"{stem}.cql", library_dirs=[FOLDER], **{name: True for name in options})
     except CqlError as exc:
         return str(exc).splitlines()[-1]
     return None
@@ -188,7 +188,9 @@ def test_load_equals_the_reference_translator(
             f"options {options or 'default'}: ours {ours or 'loads'}; "
             f"the reference translator {theirs[:2] or 'translates it'}"
         )
-    assert not reference_errors[stem, needed], f"the table's options do not suffice: {reference_errors[stem, needed][:2]}"
+    assert not reference_errors[stem, needed], (
+        f"the table's options do not suffice: {reference_errors[stem, needed][:2]}"
+    )
 
 
 @pytest.fixture(scope="module")
