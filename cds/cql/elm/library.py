@@ -15,6 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cds.cql.elm.definitions import (
+    access,
+    code_def,
+    codesystem_def,
+    concept_def,
+    include_def,
+    valueset_def,
+)
 from cds.cql.elm.translator import ExpressionTranslator
 from cds.cql.elm.typed import Local, Scope, Typed
 from cds.cql.errors import SourceLocation
@@ -279,17 +287,17 @@ class LibraryTranslator:
                 usings.append({"localIdentifier": "FHIR", "uri": FHIR_URI, "version": "4.0.1"})
         out["usings"] = {"def": usings}
         if lib.includes:
-            out["includes"] = {"def": [_include_def(i) for i in lib.includes]}
+            out["includes"] = {"def": [include_def(i) for i in lib.includes]}
         if lib.parameters:
             out["parameters"] = {"def": [self._parameter_def(p) for p in lib.parameters]}
         if lib.codesystems:
-            out["codeSystems"] = {"def": [_codesystem_def(c) for c in lib.codesystems]}
+            out["codeSystems"] = {"def": [codesystem_def(c) for c in lib.codesystems]}
         if lib.valuesets:
-            out["valueSets"] = {"def": [_valueset_def(v) for v in lib.valuesets]}
+            out["valueSets"] = {"def": [valueset_def(v) for v in lib.valuesets]}
         if lib.codes:
-            out["codes"] = {"def": [_code_def(c) for c in lib.codes]}
+            out["codes"] = {"def": [code_def(c) for c in lib.codes]}
         if lib.concepts:
-            out["concepts"] = {"def": [_concept_def(c) for c in lib.concepts]}
+            out["concepts"] = {"def": [concept_def(c) for c in lib.concepts]}
         if lib.contexts:
             out["contexts"] = {"def": [{"name": c.name} for c in lib.contexts]}
         statements = self._context_defs()
@@ -322,7 +330,7 @@ class LibraryTranslator:
         return out
 
     def _parameter_def(self, p: declarations.ParameterDef) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": p.name, "accessLevel": _access(p.access)}
+        out: dict[str, Any] = {"name": p.name, "accessLevel": access(p.access)}
         t = self.parameter_type(p.name)
         if p.default is not None:
             default = self.expressions.translate(p.default, Scope())
@@ -337,7 +345,7 @@ class LibraryTranslator:
             return {
                 "name": decl.name,
                 "context": decl.context,
-                "accessLevel": _access(decl.access),
+                "accessLevel": access(decl.access),
                 "expression": typed.elm,
             }
         info = next(f for f in self._functions[decl.name] if f.decl is decl)
@@ -345,7 +353,7 @@ class LibraryTranslator:
             "type": "FunctionDef",
             "name": decl.name,
             "context": decl.context,
-            "accessLevel": _access(decl.access),
+            "accessLevel": access(decl.access),
         }
         if decl.fluent:
             out["fluent"] = True
@@ -369,49 +377,6 @@ class LibraryTranslator:
             self._statement(function)
         for p in self.ast.parameters:
             self._parameter_def(p)
-
-
-def _access(access: str) -> str:
-    return "Private" if access == "private" else "Public"
-
-
-def _include_def(i: declarations.IncludeDef) -> dict[str, Any]:
-    out = {"localIdentifier": i.alias, "path": i.name}
-    if i.version:
-        out["version"] = i.version
-    return out
-
-
-def _codesystem_def(c: declarations.CodeSystemDef) -> dict[str, Any]:
-    out = {"name": c.name, "id": c.url, "accessLevel": _access(c.access)}
-    if c.version:
-        out["version"] = c.version
-    return out
-
-
-def _valueset_def(v: declarations.ValueSetDef) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": v.name, "id": v.url, "accessLevel": _access(v.access)}
-    if v.version:
-        out["version"] = v.version
-    if v.codesystems:
-        out["codeSystem"] = [{"name": n} for n in v.codesystems]
-    return out
-
-
-def _code_def(c: declarations.CodeDef) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": c.name, "id": c.code, "accessLevel": _access(c.access)}
-    if c.display is not None:
-        out["display"] = c.display
-    out["codeSystem"] = {"name": c.system}
-    return out
-
-
-def _concept_def(c: declarations.ConceptDef) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": c.name, "accessLevel": _access(c.access)}
-    if c.display is not None:
-        out["display"] = c.display
-    out["code"] = [{"name": n} for n in c.codes]
-    return out
 
 
 def library_to_elm(

@@ -7,7 +7,8 @@ conversions written out (``FHIRHelpers.ToString`` as a ``FunctionRef``, ``ToDeci
 :class:`~cds.cql.types.errors.CqlTypeError`; constructs not covered raise
 :class:`~cds.cql.types.errors.CannotType` — both with the position. Operators are in
 :mod:`cds.cql.elm.operators`, selectors and conditionals in :mod:`cds.cql.elm.selectors`,
-queries, retrieves and timing phrases in :mod:`cds.cql.elm.queries`.
+queries, retrieves and timing phrases in :mod:`cds.cql.elm.queries`, System functions (age,
+``Coalesce``, ``Skip``/``Take``...) in :mod:`cds.cql.elm.functions`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cds.cql.elm import shapes
+from cds.cql.elm.functions import SystemFunctionTranslator
 from cds.cql.elm.list_conversions import DEMOTE, PROMOTE
 from cds.cql.elm.operators import OperatorTranslator
 from cds.cql.elm.queries import QueryTranslator
@@ -54,13 +56,6 @@ if TYPE_CHECKING:
     from cds.cql.elm.library import LibraryTranslator
 
 
-#: The age functions of the Patient context → their ELM precision.
-AGES = {
-    f"AgeIn{unit}s{at}": unit
-    for unit in ("Year", "Month", "Week", "Day", "Hour", "Minute", "Second")
-    for at in ("", "At")
-}
-
 SYSTEM_CLASS_ELEMENTS: dict[str, dict[str, CqlType]] = {
     "System.Quantity": {"value": DECIMAL, "unit": STRING},
     "System.Ratio": {"numerator": QUANTITY, "denominator": QUANTITY},
@@ -77,6 +72,7 @@ class ExpressionTranslator:
         self.queries = QueryTranslator(self)
         self.operators = OperatorTranslator(self)
         self.selectors = SelectorTranslator(self)
+        self.functions = SystemFunctionTranslator(self)
         self._helpers = (self, self.operators, self.selectors, self.queries)
 
     # ------------------------------------------------------------------ errors and helpers
@@ -167,7 +163,8 @@ class ExpressionTranslator:
         if conversion.kind not in (PROMOTE, DEMOTE):
             return
         if typed.node is None:
-            raise self.cannot(node, f"the list {conversion.kind}ion of {typed.type} here")
+            what = "promotion" if conversion.kind == PROMOTE else "demotion"
+            raise self.cannot(node, f"the list {what} of {typed.type} here")
         self.lib.list_conversions[id(typed.node)] = (typed.node, conversion.kind)
 
     def resolve(self, candidates: Sequence[Signature], args: Sequence[Typed]) -> Resolution | None:
@@ -186,7 +183,7 @@ class ExpressionTranslator:
             raise self.cannot(node, f"the System operator {name}")
         found = self.resolve(candidates, args)
         if found is None and name == "Flatten" and self.lib.list_promotion:
-            return self.flatten_promoted(node, args)
+            return self.functions.flatten_promoted(node, args)
         if found is None:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no {name} operator for ({types})")
@@ -194,20 +191,6 @@ class ExpressionTranslator:
             self.note(node, a, c)
         operands = [self.apply(node, a.elm, c) for a, c in zip(args, found.conversions, strict=True)]
         return Typed(shapes.operator(name, operands, **extra), found.result)
-
-    def flatten_promoted(self, node: ast.Node, args: list[Typed]) -> Typed:
-        """``flatten`` of a list of single values, with list promotion: each element promoted
-        to a list (``X`` → ``{X}``), as the reference translator writes it."""
-        (source,) = args
-        if not isinstance(source.type, ListType) or isinstance(source.type.element, ListType):
-            raise self.type_error(node, f"no Flatten operator for ({source.type})")
-        row = {"type": "AliasRef", "name": "X"}
-        promoted = {
-            "type": "Query",
-            "source": [{"alias": "X", "expression": source.elm}],
-            "return": {"distinct": False, "expression": {"type": "ToList", "operand": row}},
-        }
-        return Typed({"type": "Flatten", "operand": promoted}, source.type)
 
     # ------------------------------------------------------------------ literals
     def _Literal(self, node: ast.Literal, scope: Scope) -> Typed:
@@ -349,7 +332,7 @@ class ExpressionTranslator:
             return self.function_call(node, library, node.source.name, typed)
         if self.lib.functions(node.name):
             return self.function_call(node, self.lib, None, typed)
-        return self.system_call(node, typed)
+        return self.functions.system_call(node, typed)
 
     def function_call(self, node: ast.Call, library: Any, alias: str | None, args: list[Typed]) -> Typed:
         functions = library.functions(node.name)
@@ -368,65 +351,6 @@ class ExpressionTranslator:
             elm["libraryName"] = alias
         elm["operand"] = operands
         return Typed(elm, library.function_result(functions[found.index], node))
-
-    def system_call(self, node: ast.Call, args: list[Typed]) -> Typed:
-        name = node.name
-        if name in ("Now", "Today", "TimeOfDay") and not args:
-            return self.call_operator(node, name, [])
-        if name == "Coalesce":
-            return self.coalesce(node, args)
-        if name in AGES:
-            return self.age(node, name, args)
-        if name == "Skip" and len(args) == 2:
-            found = self.call_operator(node, "Skip", args)
-            found.elm = shapes.operator("Slice", [*self._operands(found.elm), {"type": "Null"}])
-            return found
-        if name == "Take" and len(args) == 2:
-            found = self.call_operator(node, "Take", args)
-            source, count = self._operands(found.elm)
-            zero = shapes.literal(INTEGER, "0")
-            end = {"type": "Coalesce", "operand": [count, zero]}
-            found.elm = shapes.operator("Slice", [source, zero, end])
-            return found
-        if name == "Slice" and len(args) < 3:  # the optional bounds: a null start or end is open
-            found = self.call_operator(node, "Slice", args)
-            found.elm.setdefault("startIndex", {"type": "Null"})
-            found.elm.setdefault("endIndex", {"type": "Null"})
-            return found
-        if name == "Tail" and len(args) == 1:
-            found = self.call_operator(node, "Tail", args)
-            one = shapes.literal(INTEGER, "1")
-            found.elm = shapes.operator("Slice", [found.elm["operand"][0], one, {"type": "Null"}])
-            return found
-        if not signatures(name):
-            raise self.cannot(node, f"the function {name!r}")
-        return self.call_operator(node, name, args)
-
-    def age(self, node: ast.Call, name: str, args: list[Typed]) -> Typed:
-        """``AgeInYears()``, ``AgeInMonthsAt(x)``...: ``CalculateAge[At]`` of the birth date of
-        whatever ``Patient`` names here (the Patient context's definition, or a parameter so
-        named), as the reference translator writes it (the model info's
-        ``patientBirthDatePropertyName``, ``birthDate.value``)."""
-        patient = self._Identifier(ast.Identifier(node.line, node.column, "Patient"), Scope())
-        birth_date = self.element_type(node, self.element_type(node, patient.type, "birthDate"), "value")
-        birth = Typed({"type": "Property", "path": "birthDate.value", "source": patient.elm}, birth_date)
-        precision = AGES[name]
-        if not name.endswith("At"):
-            if args:
-                raise self.type_error(node, f"{name}() takes no argument")
-            found = self.call_operator(node, "CalculateAge", [birth], precision=precision)
-            return found
-        return self.call_operator(node, "CalculateAgeAt", [birth, *args], precision=precision)
-
-    @staticmethod
-    def _operands(elm: dict[str, Any]) -> list[dict[str, Any]]:
-        operands: list[dict[str, Any]] = elm["operand"]
-        return operands
-
-    def coalesce(self, node: ast.Node, args: list[Typed]) -> Typed:
-        """``Coalesce`` of one list or of values of one type (``T, T...``; no choice of
-        different types: ``Coalesce('a', {'b'})`` needs list demotion, as in the reference)."""
-        return self.call_operator(node, "Coalesce", args)
 
     # ------------------------------------------------------------------ operators
 
