@@ -4,8 +4,13 @@ to ELM? Prints a Markdown table (library name → result; never library text).
     .venv/bin/python scripts/survey_libraries.py DIR [--libraries DIR ...] [--data BUNDLE.json]
 
 Each library is loaded with its own folder (and every ``--libraries`` folder) as the library
-path. ``run`` evaluates every public define, with every value set empty, against the bundle (default: the first
-``fhir-examples/`` request's prefetch and draft orders) at a fixed time. The first line of each error is shown.
+path. ``check`` loads it with the default options (list promotion and demotion off, as in the
+reference translator); ``with options`` loads it with both on (what older libraries are written
+with). ``run`` evaluates every public define, with every value set empty, against the bundle
+(default: the first ``fhir-examples/`` request's prefetch and draft orders) at a fixed time, and
+``elm`` translates it, both with the options it checks with (the defaults when it checks so).
+The first line of each error is shown. The options each library needs, as the reference
+translator says, are the table of ``tests/cql/elm/test_survey_libraries.py``.
 """
 
 from __future__ import annotations
@@ -54,37 +59,43 @@ def _cell(ok: bool, error: str) -> str:
 
 
 def survey(folder: Path, library_dirs: list[Path], resources: list[dict[str, object]]) -> list[str]:
-    rows = ["| library | check | run | elm |", "|---|---|---|---|"]
-    counts = [0, 0, 0]
+    rows = ["| library | check | with options | run | elm |", "|---|---|---|---|---|"]
+    counts = [0, 0, 0, 0]
     files = sorted(folder.glob("*.cql"))
+    both = {"list_promotion": True, "list_demotion": True}
     for path in files:
         dirs = [folder, *library_dirs]
         cells: list[str] = []
         library = None
-        try:
-            library = load_library(path, library_dirs=dirs)
-            cells.append(_cell(True, ""))
-            counts[0] += 1
-        except Exception as exc:  # noqa: BLE001 - the survey records every failure
-            cells.append(_cell(False, _first_error(exc)))
+        options: dict[str, bool] = {}
+        for column, tried in enumerate(({}, both)):
+            try:
+                load_library(path, library_dirs=dirs, **tried)
+                cells.append(_cell(True, ""))
+                counts[column] += 1
+                if library is None:
+                    library, options = path, tried
+            except Exception as exc:  # noqa: BLE001 - the survey records every failure
+                cells.append(_cell(False, _first_error(exc)))
         if library is None:
             cells.append("—")
         else:
             try:
-                runnable = load_library(path, library_dirs=dirs, terminology=EmptyTerminology())
+                runnable = load_library(path, library_dirs=dirs, terminology=EmptyTerminology(), **options)
                 runnable.evaluate(resources, now=NOW)
                 cells.append(_cell(True, ""))
-                counts[1] += 1
+                counts[2] += 1
             except Exception as exc:  # noqa: BLE001
                 cells.append(_cell(False, _first_error(exc)))
         try:
-            library_elm(path, library_dirs=dirs, list_promotion=True)
+            library_elm(path, library_dirs=dirs, **(options or both))
             cells.append(_cell(True, ""))
-            counts[2] += 1
+            counts[3] += 1
         except Exception as exc:  # noqa: BLE001
             cells.append(_cell(False, _first_error(exc)))
         rows.append(f"| {path.stem} | " + " | ".join(cells) + " |")
-    rows.append(f"| **{len(files)} libraries** | **{counts[0]}** | **{counts[1]}** | **{counts[2]}** |")
+    total = " | ".join(f"**{c}**" for c in counts)
+    rows.append(f"| **{len(files)} libraries** | {total} |")
     return rows
 
 

@@ -13,9 +13,11 @@ resolution, types, unsupported constructs, unknown value sets). ``include`` reso
 in ``library_dirs`` (see :mod:`cds.cql.library_source`; the official FHIRHelpers text too,
 compiled as an ordinary library), else to the native FHIRHelpers.
 After compiling, the static type resolver (:mod:`cds.cql.types`, run by the ELM translator)
-checks the library: a type error (``1 + 'a'``) is a load error with its position; a library
-with constructs the resolver does not cover yet is not checked (see
-docs/engine-architecture.md). ``library_elm`` gives the library as ELM JSON.
+checks the library, fail closed: a type error (``1 + 'a'``) and a construct the resolver does
+not cover (``cannot type X``) are load errors with their position. ``list_promotion`` and
+``list_demotion`` are the reference translator's options of these names (off by default, as
+there): a library loads exactly when the reference translator translates it with the same
+options. ``library_elm`` gives the library as ELM JSON.
 """
 
 from __future__ import annotations
@@ -46,9 +48,17 @@ class CqlLiteral:
 class LibraryResolver:
     """Finds included libraries for the compiler: native ones first, then CQL files."""
 
-    def __init__(self, library_dirs: Sequence[Path], terminology: TerminologyProvider | None) -> None:
+    def __init__(
+        self,
+        library_dirs: Sequence[Path],
+        terminology: TerminologyProvider | None,
+        options: tuple[bool, bool] = (False, False),
+    ) -> None:
         self.library_dirs = [Path(d) for d in library_dirs]
         self.terminology = terminology
+        #: (list_promotion, list_demotion): with either on, an included library is type-checked
+        #: whole and its list conversions are written for the engine before it is compiled.
+        self.options = options
         self._compiled: dict[tuple[str, str | None], Any] = {}
         #: Load warnings of the included libraries (see :func:`model_warnings`).
         self.warnings: list[str] = []
@@ -75,6 +85,8 @@ class LibraryResolver:
         try:
             parsed = _parse(found.text, found.origin)
             self.warnings.extend(model_warnings(parsed))
+            if any(self.options):
+                _write_conversions(parsed, _type_check(parsed, self.library_dirs, None, self.options))
             compiled = _compile(parsed, self)
         finally:
             self._loading.discard(key)
@@ -122,14 +134,22 @@ def load_library(
     *,
     library_dirs: Sequence[Path] = (),
     terminology: TerminologyProvider | None = None,
+    list_promotion: bool = False,
+    list_demotion: bool = False,
 ) -> Library:
-    """Parse and compile a library (CQL text, or a path to a ``.cql`` file)."""
-    resolver = LibraryResolver(library_dirs, terminology)
+    """Parse, compile and type-check a library (CQL text, or a path to a ``.cql`` file).
+    ``list_promotion``/``list_demotion``: the reference translator's options (off by default):
+    a single value where a list is expected / a list where a single value is expected."""
+    options = (list_promotion, list_demotion)
+    resolver = LibraryResolver(library_dirs, terminology, options)
     try:
         text, name = _read_source(source)
         library_ast = _parse(text, name)
         compiled = _compile(library_ast, resolver)
-        _type_check(library_ast, library_dirs, text)
+        conversions = _type_check(library_ast, library_dirs, text, options)
+        if conversions:  # the list promotions/demotions the options allowed, run as chosen
+            _write_conversions(library_ast, conversions)
+            compiled = _compile(library_ast, resolver)
     except CqlLoadError:
         raise
     except CqlError as exc:
@@ -138,46 +158,90 @@ def load_library(
     return Library(compiled, terminology, warnings)
 
 
-#: Texts of libraries that type-checked, whose includes are all native (so the answer depends
-#: on the text alone): loading one again does not check it again.
-_CHECKED: dict[str, None] = {}
+#: Texts (with the options) of libraries that type-checked, whose includes are all native (so
+#: the answer depends on the text alone): loading one again does not check it again.
+_CHECKED: dict[tuple[str, tuple[bool, bool]], None] = {}
 
 
-def _type_check(library_ast: Any, library_dirs: Sequence[Path], text: str) -> None:
-    """Type every definition; CqlTypeError propagates, CannotType (not covered) is skipped."""
+def _type_check(
+    library_ast: Any, library_dirs: Sequence[Path], text: str | None, options: tuple[bool, bool]
+) -> dict[int, Any]:
+    """Type every definition, fail closed: CqlTypeError (ill-typed) and CannotType (a
+    construct the resolver does not cover) propagate as load errors with their position.
+    Returns the list promotions/demotions chosen (only with the options on)."""
     from cds.cql.elm.library import LibraryTranslator, NativeHelpers
-    from cds.cql.types.errors import CannotType
 
-    if text in _CHECKED:
-        return
-    try:
-        # List promotion on: the engine has always accepted libraries written with it.
-        translator = LibraryTranslator(library_ast, library_dirs, list_promotion=True)
-        translator.check()
-    except CannotType:
-        return
-    if all(isinstance(i, NativeHelpers) for i in translator.includes.values()):
+    if text is not None and (text, options) in _CHECKED:
+        return {}
+    promotion, demotion = options
+    translator = LibraryTranslator(
+        library_ast, library_dirs, list_promotion=promotion, list_demotion=demotion
+    )
+    translator.check()
+    conversions = translator.list_conversions
+    cacheable = all(isinstance(i, NativeHelpers) for i in translator.includes.values())
+    if text is not None and not conversions and cacheable:
         if len(_CHECKED) >= 64:
             _CHECKED.pop(next(iter(_CHECKED)))
-        _CHECKED[text] = None
+        _CHECKED[text, options] = None
+    return conversions
+
+
+def _write_conversions(library_ast: Any, conversions: dict[int, Any]) -> None:
+    from cds.cql.elm.list_conversions import write_list_conversions
+
+    write_list_conversions(library_ast, conversions)
 
 
 def library_elm(
-    source: str | Path, *, library_dirs: Sequence[Path] = (), list_promotion: bool = False
+    source: str | Path,
+    *,
+    library_dirs: Sequence[Path] = (),
+    list_promotion: bool = False,
+    list_demotion: bool = False,
 ) -> dict[str, Any]:
     """The library (CQL text or a ``.cql`` path) as ELM JSON (``{"library": ...}``, no
     annotations). Raises CqlLoadError: syntax errors, type errors, and constructs the type
     resolver does not cover (``cannot type X``), each with its position — never a guess.
-    ``list_promotion`` is the reference translator's option of that name (off by default)."""
-    from cds.cql.elm.library import library_to_elm
+    ``list_promotion``/``list_demotion`` are the reference translator's options of these
+    names (off by default)."""
+    elm, _ = library_elm_with_warnings(
+        source, library_dirs=library_dirs, list_promotion=list_promotion, list_demotion=list_demotion
+    )
+    return elm
+
+
+def library_elm_with_warnings(
+    source: str | Path,
+    *,
+    library_dirs: Sequence[Path] = (),
+    list_promotion: bool = False,
+    list_demotion: bool = False,
+) -> tuple[dict[str, Any], list[str]]:
+    """:func:`library_elm` and the load warnings of the library and the libraries it
+    includes (as :attr:`Library.warnings`: FHIR 4.0.0 read as 4.0.1)."""
+    from cds.cql.elm.library import LibraryTranslator
 
     try:
         text, name = _read_source(source)
-        return library_to_elm(_parse(text, name), library_dirs, list_promotion=list_promotion)
+        translator = LibraryTranslator(
+            _parse(text, name),
+            library_dirs,
+            list_promotion=list_promotion,
+            list_demotion=list_demotion,
+        )
+        elm = translator.to_elm()
     except CqlLoadError:
         raise
     except CqlError as exc:
         raise CqlLoadError([exc]) from exc
+    warnings: list[str] = []
+    pending = [translator]
+    while pending:
+        current = pending.pop(0)
+        warnings.extend(model_warnings(current.ast))
+        pending.extend(i for i in current.includes.values() if isinstance(i, LibraryTranslator))
+    return elm, list(dict.fromkeys(warnings))
 
 
 class EvaluationResult:

@@ -3,9 +3,13 @@
 ```
 dli-cds cql check LIB.cql [LIB.cql ...] [--libraries DIR] [--valuesets DIR]
 dli-cds cql run LIB.cql --data BUNDLE.json [--valuesets DIR] [--libraries DIR]
-                [--param NAME=CQL-LITERAL ...] [--now ISO-DATETIME]
-dli-cds cql elm LIB.cql [--libraries DIR] [--out FILE] [--list-promotion]
+                [--param NAME=CQL-LITERAL ...] [--now ISO-DATETIME]   (alias: evaluate)
+dli-cds cql elm LIB.cql [--libraries DIR] [--out FILE]
 ```
+
+Each command takes ``--list-promotion`` and ``--list-demotion``, the reference translator's
+options of these names (off by default, as there): a single value where a list is expected,
+a list where a single value is expected (older libraries are written with them).
 
 ``check`` prints every problem with its position and exits 0 only when every library loads.
 ``elm`` writes the library as ELM JSON (to ``--out`` or standard output); a construct the type
@@ -40,23 +44,38 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     check.add_argument("libraries", nargs="+", type=Path, metavar="LIB.cql")
     check.add_argument("--libraries", dest="library_dirs", action="append", type=Path, default=[])
     check.add_argument("--valuesets", type=Path, default=None)
-    runp = commands.add_parser("run", help="evaluate a library against a FHIR bundle; print JSON")
+    _list_options(check)
+    runp = commands.add_parser(
+        "run", aliases=["evaluate"], help="evaluate a library against a FHIR bundle; print JSON"
+    )
     runp.add_argument("library", type=Path, metavar="LIB.cql")
     runp.add_argument("--data", type=Path, required=True, metavar="BUNDLE.json")
     runp.add_argument("--valuesets", type=Path, default=None)
     runp.add_argument("--libraries", dest="library_dirs", action="append", type=Path, default=[])
     runp.add_argument("--param", action="append", default=[], metavar="NAME=CQL-LITERAL")
     runp.add_argument("--now", default=None, metavar="ISO-DATETIME")
+    _list_options(runp)
     elm = commands.add_parser("elm", help="translate a library to ELM JSON")
     elm.add_argument("library", type=Path, metavar="LIB.cql")
     elm.add_argument("--libraries", dest="library_dirs", action="append", type=Path, default=[])
     elm.add_argument("--out", type=Path, default=None, metavar="FILE")
-    elm.add_argument(
-        "--list-promotion", action="store_true", help="allow a single value where a list is expected"
-    )
+    _list_options(elm)
     cql.set_defaults(handler=run)
     parser: argparse.ArgumentParser = cql
     return parser
+
+
+def _list_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--list-promotion", action="store_true", help="allow a single value where a list is expected"
+    )
+    parser.add_argument(
+        "--list-demotion", action="store_true", help="allow a list where a single value is expected"
+    )
+
+
+def _options(args: argparse.Namespace) -> dict[str, bool]:
+    return {"list_promotion": args.list_promotion, "list_demotion": args.list_demotion}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,7 +125,9 @@ def _check(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.libraries:
         try:
-            library = load_library(Path(path), library_dirs=args.library_dirs, terminology=terminology)
+            library = load_library(
+                Path(path), library_dirs=args.library_dirs, terminology=terminology, **_options(args)
+            )
         except CqlError as exc:
             _print_error(exc)
             status = EXIT_CQL_ERROR
@@ -120,12 +141,14 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _elm(args: argparse.Namespace) -> int:
-    from cds.cql.api import library_elm
+    from cds.cql.api import library_elm_with_warnings
 
     try:
-        elm = library_elm(
-            Path(args.library), library_dirs=args.library_dirs, list_promotion=args.list_promotion
+        elm, warnings = library_elm_with_warnings(
+            Path(args.library), library_dirs=args.library_dirs, **_options(args)
         )
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         text = json.dumps(elm, indent=1)
         if args.out is None:
             print(text)
@@ -185,7 +208,10 @@ def _run(args: argparse.Namespace) -> int:
     resources = data if isinstance(data, list) else [data]
     try:
         library = load_library(
-            Path(args.library), library_dirs=args.library_dirs, terminology=_terminology(args.valuesets)
+            Path(args.library),
+            library_dirs=args.library_dirs,
+            terminology=_terminology(args.valuesets),
+            **_options(args),
         )
         _print_warnings(library)
         result = library.evaluate(resources, parameters=params, now=now)

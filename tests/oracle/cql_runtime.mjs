@@ -44,13 +44,22 @@ function ucumService(createUcumService) {
 // A function translating CQL text: {elm, errors} (the ELM JSON as an object, null when the
 // translator reported errors; their messages). Models from modelsDir; included libraries from
 // librariesDir (if given); units checked by the UCUM service (if ucum).
-export async function makeTranslator(modelsDir, { librariesDir = null, ucum = false } = {}) {
+// `enable` names translator options to turn on that its defaults disable: "ListPromotion",
+// "ListDemotion" (DisableListPromotion and DisableListDemotion are among its default options).
+export async function makeTranslator(modelsDir, { librariesDir = null, ucum = false, enable = [] } = {}) {
   const m = await translatorModules();
   const modelManager = new m.ModelManager(new m.NamespaceManager());
   modelManager.modelInfoLoader.registerModelInfoProvider(new m.DefaultModelInfoProvider(m.stringAsPath(modelsDir)));
+  let compilerOptions;
+  if (enable.length) {
+    compilerOptions = m.CqlCompilerOptions.defaultOptions();
+    const drop = new Set(enable.map((name) => `Disable${name}`));
+    const view = compilerOptions.options.asJsSetView();
+    for (const option of Array.from(view)) if (drop.has(option.name)) view.delete(option);
+  }
   const libraryManager = ucum
-    ? new m.LibraryManager(modelManager, undefined, undefined, ucumService(m.createUcumService))
-    : new m.LibraryManager(modelManager);
+    ? new m.LibraryManager(modelManager, compilerOptions, undefined, ucumService(m.createUcumService))
+    : new m.LibraryManager(modelManager, compilerOptions);
   if (librariesDir) {
     libraryManager.librarySourceLoader.registerProvider(new m.DefaultLibrarySourceProvider(m.stringAsPath(librariesDir)));
   }

@@ -15,6 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cds.cql.elm.definitions import (
+    access,
+    code_def,
+    codesystem_def,
+    concept_def,
+    include_def,
+    valueset_def,
+)
 from cds.cql.elm.translator import ExpressionTranslator
 from cds.cql.elm.typed import Local, Scope, Typed
 from cds.cql.errors import SourceLocation
@@ -96,9 +104,15 @@ class LibraryTranslator:
         library_dirs: Sequence[Path] = (),
         *,
         list_promotion: bool = False,
+        list_demotion: bool = False,
     ) -> None:
         self.ast = library
+        #: The reference translator's options of these names (off by default, as there).
         self.list_promotion = list_promotion
+        self.list_demotion = list_demotion
+        #: The list promotions/demotions chosen (``id(node)`` → (node, kind)), for the engine
+        #: (:func:`cds.cql.elm.list_conversions.write_list_conversions`).
+        self.list_conversions: dict[int, tuple[ast.Expr, str]] = {}
         self.name = library.name
         self.library_dirs = [Path(d) for d in library_dirs]
         self.expressions = ExpressionTranslator(self)
@@ -145,7 +159,12 @@ class LibraryTranslator:
         found = find_library(self.library_dirs, include.name, include.version)
         if found is not None:
             parsed = parse_library(found.text, source_name=found.origin)
-            return LibraryTranslator(parsed, self.library_dirs, list_promotion=self.list_promotion)
+            return LibraryTranslator(
+                parsed,
+                self.library_dirs,
+                list_promotion=self.list_promotion,
+                list_demotion=self.list_demotion,
+            )
         if native_library(include.name, include.version) is not None:
             return NativeHelpers()
         raise CqlTypeError(f"included library {include.name} not found", self.where(include))
@@ -233,8 +252,11 @@ class LibraryTranslator:
                 info.result = self.resolve_type(decl.return_type)
                 return
             raise CannotType(f"cannot type the recursive function {info.name!r}", self.where(node))
-        if decl.body is None:
-            raise CannotType(f"cannot type the external function {info.name!r}", self.where(decl))
+        if decl.body is None:  # external: typed by its declaration (the engine refuses a call to it)
+            if decl.return_type is None:
+                raise CqlTypeError(f"external function {info.name!r} needs a return type", self.where(decl))
+            info.result = self.resolve_type(decl.return_type)
+            return
         info.in_progress = True
         scope = Scope(
             {o.name: Local("operand", t) for o, t in zip(decl.operands, info.operands, strict=True)}
@@ -265,17 +287,17 @@ class LibraryTranslator:
                 usings.append({"localIdentifier": "FHIR", "uri": FHIR_URI, "version": "4.0.1"})
         out["usings"] = {"def": usings}
         if lib.includes:
-            out["includes"] = {"def": [_include_def(i) for i in lib.includes]}
+            out["includes"] = {"def": [include_def(i) for i in lib.includes]}
         if lib.parameters:
             out["parameters"] = {"def": [self._parameter_def(p) for p in lib.parameters]}
         if lib.codesystems:
-            out["codeSystems"] = {"def": [_codesystem_def(c) for c in lib.codesystems]}
+            out["codeSystems"] = {"def": [codesystem_def(c) for c in lib.codesystems]}
         if lib.valuesets:
-            out["valueSets"] = {"def": [_valueset_def(v) for v in lib.valuesets]}
+            out["valueSets"] = {"def": [valueset_def(v) for v in lib.valuesets]}
         if lib.codes:
-            out["codes"] = {"def": [_code_def(c) for c in lib.codes]}
+            out["codes"] = {"def": [code_def(c) for c in lib.codes]}
         if lib.concepts:
-            out["concepts"] = {"def": [_concept_def(c) for c in lib.concepts]}
+            out["concepts"] = {"def": [concept_def(c) for c in lib.concepts]}
         if lib.contexts:
             out["contexts"] = {"def": [{"name": c.name} for c in lib.contexts]}
         statements = self._context_defs()
@@ -308,7 +330,7 @@ class LibraryTranslator:
         return out
 
     def _parameter_def(self, p: declarations.ParameterDef) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": p.name, "accessLevel": _access(p.access)}
+        out: dict[str, Any] = {"name": p.name, "accessLevel": access(p.access)}
         t = self.parameter_type(p.name)
         if p.default is not None:
             default = self.expressions.translate(p.default, Scope())
@@ -323,7 +345,7 @@ class LibraryTranslator:
             return {
                 "name": decl.name,
                 "context": decl.context,
-                "accessLevel": _access(decl.access),
+                "accessLevel": access(decl.access),
                 "expression": typed.elm,
             }
         info = next(f for f in self._functions[decl.name] if f.decl is decl)
@@ -331,7 +353,7 @@ class LibraryTranslator:
             "type": "FunctionDef",
             "name": decl.name,
             "context": decl.context,
-            "accessLevel": _access(decl.access),
+            "accessLevel": access(decl.access),
         }
         if decl.fluent:
             out["fluent"] = True
@@ -357,53 +379,18 @@ class LibraryTranslator:
             self._parameter_def(p)
 
 
-def _access(access: str) -> str:
-    return "Private" if access == "private" else "Public"
-
-
-def _include_def(i: declarations.IncludeDef) -> dict[str, Any]:
-    out = {"localIdentifier": i.alias, "path": i.name}
-    if i.version:
-        out["version"] = i.version
-    return out
-
-
-def _codesystem_def(c: declarations.CodeSystemDef) -> dict[str, Any]:
-    out = {"name": c.name, "id": c.url, "accessLevel": _access(c.access)}
-    if c.version:
-        out["version"] = c.version
-    return out
-
-
-def _valueset_def(v: declarations.ValueSetDef) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": v.name, "id": v.url, "accessLevel": _access(v.access)}
-    if v.version:
-        out["version"] = v.version
-    if v.codesystems:
-        out["codeSystem"] = [{"name": n} for n in v.codesystems]
-    return out
-
-
-def _code_def(c: declarations.CodeDef) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": c.name, "id": c.code, "accessLevel": _access(c.access)}
-    if c.display is not None:
-        out["display"] = c.display
-    out["codeSystem"] = {"name": c.system}
-    return out
-
-
-def _concept_def(c: declarations.ConceptDef) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": c.name, "accessLevel": _access(c.access)}
-    if c.display is not None:
-        out["display"] = c.display
-    out["code"] = [{"name": n} for n in c.codes]
-    return out
-
-
 def library_to_elm(
-    library: declarations.Library, library_dirs: Sequence[Path] = (), *, list_promotion: bool = False
+    library: declarations.Library,
+    library_dirs: Sequence[Path] = (),
+    *,
+    list_promotion: bool = False,
+    list_demotion: bool = False,
 ) -> dict[str, Any]:
     """The ELM JSON (``{"library": ...}``) of a parsed library; raises CqlTypeError /
     CannotType (both CqlError) with positions. ``list_promotion`` allows a single value where
-    a list is expected (written ``ToList``), as the reference translator's option does."""
-    return LibraryTranslator(library, library_dirs, list_promotion=list_promotion).to_elm()
+    a list is expected (written ``ToList``), ``list_demotion`` a list where a single value is
+    expected (``SingletonFrom``), as the reference translator's options of these names do."""
+    translator = LibraryTranslator(
+        library, library_dirs, list_promotion=list_promotion, list_demotion=list_demotion
+    )
+    return translator.to_elm()

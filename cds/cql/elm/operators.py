@@ -11,7 +11,6 @@ from cds.cql.elm import shapes
 from cds.cql.elm.typed import Scope, Typed
 from cds.cql.syntax import ast
 from cds.cql.types.conversions import common_type
-from cds.cql.types.overloads import resolve
 from cds.cql.types.signatures import signatures
 from cds.cql.types.specifiers import (
     BOOLEAN,
@@ -21,8 +20,10 @@ from cds.cql.types.specifiers import (
     QUANTITY,
     STRING,
     VALUESET,
+    ChoiceType,
     ListType,
     NamedType,
+    choice_of,
     elm_name,
     system,
     to_elm,
@@ -123,11 +124,31 @@ class OperatorTranslator:
         name = BINARY.get(op)
         if name is None:
             raise self.t.cannot(node, f"the {op!r} operator")
-        if resolve(signatures(name), [left.type, right.type]) is None:
-            if name == "Add" and resolve(signatures("Concatenate"), [left.type, right.type]) is not None:
+        if self.t.resolve(signatures(name), [left, right]) is None:
+            if name == "Add" and self.t.resolve(signatures("Concatenate"), [left, right]) is not None:
                 return self.t.call_operator(node, "Concatenate", [left, right])
+            if name in ("Union", "Except", "Intersect") and all(
+                isinstance(side.type, ListType) for side in (left, right)
+            ):
+                return self.set_of_choices(name, left, right)
             raise self.t.type_error(node, f"no operator {op} for ({left.type}, {right.type})")
         return self.t.call_operator(node, name, [left, right])
+
+    @staticmethod
+    def set_of_choices(name: str, left: Typed, right: Typed) -> Typed:
+        """``union``/``except``/``intersect`` of lists of different types (``[Observation] union
+        [Condition]``): on lists of the choice of their element types, each side cast to it, as
+        the reference translator writes it."""
+        assert isinstance(left.type, ListType) and isinstance(right.type, ListType)
+        members = choice_of([left.type.element, right.type.element])
+        if isinstance(members, ChoiceType):
+            members = ChoiceType(tuple(sorted(members.choices, key=str)))
+        t = ListType(members)
+        operands = [
+            {"type": "As", "strict": False, "operand": side.elm, "asTypeSpecifier": to_elm(t)}
+            for side in (left, right)
+        ]
+        return Typed({"type": name, "operand": operands}, t)
 
     def terminology_membership(self, node: ast.Node, code: Typed, vocabulary: Typed) -> Typed:
         ref = {k: v for k, v in vocabulary.elm.items() if k != "type"}

@@ -21,7 +21,7 @@ UNARY = frozenset(
         "TimezoneOffsetFrom", "Flatten", "Distinct", "SingletonFrom", "Start", "End", "Width",
         "Size", "PointFrom", "Precision", "ConvertsToBoolean", "ConvertsToInteger",
         "ConvertsToLong", "ConvertsToDecimal", "ConvertsToString", "ConvertsToQuantity",
-        "ConvertsToDate", "ConvertsToDateTime", "ConvertsToTime",
+        "ConvertsToDate", "ConvertsToDateTime", "ConvertsToTime", "CalculateAge",
     }
 )  # fmt: skip
 SOURCE = frozenset(

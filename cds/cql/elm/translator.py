@@ -7,14 +7,18 @@ conversions written out (``FHIRHelpers.ToString`` as a ``FunctionRef``, ``ToDeci
 :class:`~cds.cql.types.errors.CqlTypeError`; constructs not covered raise
 :class:`~cds.cql.types.errors.CannotType` — both with the position. Operators are in
 :mod:`cds.cql.elm.operators`, selectors and conditionals in :mod:`cds.cql.elm.selectors`,
-queries, retrieves and timing phrases in :mod:`cds.cql.elm.queries`.
+queries, retrieves and timing phrases in :mod:`cds.cql.elm.queries`, System functions (age,
+``Coalesce``, ``Skip``/``Take``...) in :mod:`cds.cql.elm.functions`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cds.cql.elm import shapes
+from cds.cql.elm.functions import SystemFunctionTranslator
+from cds.cql.elm.list_conversions import DEMOTE, PROMOTE
 from cds.cql.elm.operators import OperatorTranslator
 from cds.cql.elm.queries import QueryTranslator
 from cds.cql.elm.selectors import SelectorTranslator
@@ -22,9 +26,9 @@ from cds.cql.elm.typed import Scope, Typed
 from cds.cql.errors import SourceLocation
 from cds.cql.syntax import ast
 from cds.cql.types import model_info
-from cds.cql.types.conversions import Conversion, common_type, convert
+from cds.cql.types.conversions import Conversion, convert
 from cds.cql.types.errors import CannotType, CqlTypeError
-from cds.cql.types.overloads import resolve
+from cds.cql.types.overloads import Resolution, resolve
 from cds.cql.types.signatures import Signature, signatures
 from cds.cql.types.specifiers import (
     ANY,
@@ -37,11 +41,13 @@ from cds.cql.types.specifiers import (
     QUANTITY,
     RATIO,
     STRING,
+    ChoiceType,
     CqlType,
     IntervalType,
     ListType,
     NamedType,
     TupleType,
+    choice_of,
     system,
     to_elm,
 )
@@ -66,6 +72,7 @@ class ExpressionTranslator:
         self.queries = QueryTranslator(self)
         self.operators = OperatorTranslator(self)
         self.selectors = SelectorTranslator(self)
+        self.functions = SystemFunctionTranslator(self)
         self._helpers = (self, self.operators, self.selectors, self.queries)
 
     # ------------------------------------------------------------------ errors and helpers
@@ -84,6 +91,8 @@ class ExpressionTranslator:
         if method is None:
             raise self.cannot(node, f"{type(node).__name__} expressions")
         result: Typed = method(node, scope)
+        if result.node is None:
+            result.node = node
         return result
 
     def type_spec(self, spec: ast.TypeSpec) -> CqlType:
@@ -117,6 +126,10 @@ class ExpressionTranslator:
             ref["operand"] = [elm]
             return ref
         assert conversion.inner is not None
+        if kind == "promote":  # list promotion (an option)
+            return {"type": "ToList", "operand": self.apply(node, elm, conversion.inner)}
+        if kind == "demote":  # list demotion (an option)
+            return self.apply(node, {"type": "SingletonFrom", "operand": elm}, conversion.inner)
         if kind == "interval":  # null bounds typed as the target's point type
             if elm.get("type") != "Interval":
                 return elm
@@ -137,35 +150,45 @@ class ExpressionTranslator:
         }
 
     def coerce(self, node: ast.Node, typed: Typed, target: CqlType) -> dict[str, Any]:
-        conversion = convert(typed.type, target)
-        if conversion is None and self.lib.list_promotion and isinstance(target, ListType):
-            inner = convert(typed.type, target.element)
-            if inner is not None:  # list promotion (an option, off by default as in the reference)
-                return {"type": "ToList", "operand": self.apply(node, typed.elm, inner)}
+        conversion = convert(typed.type, target, self.lib.list_promotion, self.lib.list_demotion)
         if conversion is None:
             raise self.type_error(node, f"expected {target}, found {typed.type}")
+        self.note(node, typed, conversion)
         return self.apply(node, typed.elm, conversion)
+
+    def note(self, node: ast.Node, typed: Typed, conversion: Conversion) -> None:
+        """Record a list promotion/demotion of ``typed`` for the engine
+        (:mod:`cds.cql.elm.list_conversions`); one on a value with no syntax node of its own
+        cannot be written for the engine: refused (fail closed)."""
+        if conversion.kind not in (PROMOTE, DEMOTE):
+            return
+        if typed.node is None:
+            what = "promotion" if conversion.kind == PROMOTE else "demotion"
+            raise self.cannot(node, f"the list {what} of {typed.type} here")
+        self.lib.list_conversions[id(typed.node)] = (typed.node, conversion.kind)
+
+    def resolve(self, candidates: Sequence[Signature], args: Sequence[Typed]) -> Resolution | None:
+        """Overload resolution with the library's list promotion/demotion options."""
+        return resolve(
+            candidates,
+            [a.type for a in args],
+            promotion=self.lib.list_promotion,
+            demotion=self.lib.list_demotion,
+        )
 
     def call_operator(self, node: ast.Node, name: str, args: list[Typed], **extra: Any) -> Typed:
         """System operator ``name`` on ``args``: overload resolution, conversions, the node."""
         candidates = signatures(name)
         if not candidates:
             raise self.cannot(node, f"the System operator {name}")
-        found = resolve(candidates, [a.type for a in args])
-        if found is None and self.lib.list_promotion:
-            # List promotion (an option): a single value where the operator takes a list.
-            promoted = [
-                a
-                if isinstance(a.type, ListType) or a.type == NULL
-                else Typed({"type": "ToList", "operand": a.elm}, ListType(a.type))
-                for a in args
-            ]
-            found = resolve(candidates, [a.type for a in promoted])
-            if found is not None:
-                args = promoted
+        found = self.resolve(candidates, args)
+        if found is None and name == "Flatten" and self.lib.list_promotion:
+            return self.functions.flatten_promoted(node, args)
         if found is None:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no {name} operator for ({types})")
+        for a, c in zip(args, found.conversions, strict=True):
+            self.note(node, a, c)
         operands = [self.apply(node, a.elm, c) for a, c in zip(args, found.conversions, strict=True)]
         return Typed(shapes.operator(name, operands, **extra), found.result)
 
@@ -220,7 +243,19 @@ class ExpressionTranslator:
         return Typed(elm, t)
 
     def element_type(self, node: ast.Node, source: CqlType, name: str) -> CqlType:
-        """The type of property ``name`` of a ``source`` value (not a list)."""
+        """The type of property ``name`` of a ``source`` value (not a list). Of a choice: the
+        choice of the property's types in the members that have it (as the reference
+        translator types it); none has it: a type error."""
+        if isinstance(source, ChoiceType):
+            members: list[CqlType] = []
+            for member in source.choices:
+                try:
+                    members.append(self.element_type(node, member, name))
+                except (CqlTypeError, CannotType):
+                    continue
+            if not members:
+                raise self.type_error(node, f"{source} has no element {name!r}")
+            return choice_of(members)
         if isinstance(source, TupleType):
             found = source.element(name)
             if found is None:
@@ -289,73 +324,33 @@ class ExpressionTranslator:
             if library is None:
                 args = [node.source, *args]
         typed = [self.translate(a, scope) for a in args]
+        if node.source is not None and library is None and node.name == "descendents" and len(typed) == 1:
+            # ``x.descendents()`` (the method form only, as in the reference translator)
+            return Typed({"type": "Descendents", "source": typed[0].elm}, ListType(ANY))
         if library is not None:
             assert isinstance(node.source, ast.Identifier)
             return self.function_call(node, library, node.source.name, typed)
         if self.lib.functions(node.name):
             return self.function_call(node, self.lib, None, typed)
-        return self.system_call(node, typed)
+        return self.functions.system_call(node, typed)
 
     def function_call(self, node: ast.Call, library: Any, alias: str | None, args: list[Typed]) -> Typed:
         functions = library.functions(node.name)
         if not functions:
             raise self.type_error(node, f"unknown function {node.name!r}")
         candidates = [Signature(f.operands, ANY) for f in functions]
-        found = resolve(candidates, [a.type for a in args])
+        found = self.resolve(candidates, args)
         if found is None:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no function {node.name}({types})")
+        for a, c in zip(args, found.conversions, strict=True):
+            self.note(node, a, c)
         operands = [self.apply(node, a.elm, c) for a, c in zip(args, found.conversions, strict=True)]
         elm: dict[str, Any] = {"type": "FunctionRef", "name": node.name}
         if alias:
             elm["libraryName"] = alias
         elm["operand"] = operands
         return Typed(elm, library.function_result(functions[found.index], node))
-
-    def system_call(self, node: ast.Call, args: list[Typed]) -> Typed:
-        name = node.name
-        if name in ("Now", "Today", "TimeOfDay") and not args:
-            return self.call_operator(node, name, [])
-        if name == "Coalesce":
-            return self.coalesce(node, args)
-        if name == "Skip" and len(args) == 2:
-            found = self.call_operator(node, "Skip", args)
-            found.elm = shapes.operator("Slice", [*self._operands(found.elm), {"type": "Null"}])
-            return found
-        if name == "Take" and len(args) == 2:
-            found = self.call_operator(node, "Take", args)
-            source, count = self._operands(found.elm)
-            zero = shapes.literal(INTEGER, "0")
-            end = {"type": "Coalesce", "operand": [count, zero]}
-            found.elm = shapes.operator("Slice", [source, zero, end])
-            return found
-        if name == "Slice" and len(args) < 3:  # the optional bounds: a null start or end is open
-            found = self.call_operator(node, "Slice", args)
-            found.elm.setdefault("startIndex", {"type": "Null"})
-            found.elm.setdefault("endIndex", {"type": "Null"})
-            return found
-        if name == "Tail" and len(args) == 1:
-            found = self.call_operator(node, "Tail", args)
-            one = shapes.literal(INTEGER, "1")
-            found.elm = shapes.operator("Slice", [found.elm["operand"][0], one, {"type": "Null"}])
-            return found
-        if not signatures(name):
-            raise self.cannot(node, f"the function {name!r}")
-        return self.call_operator(node, name, args)
-
-    @staticmethod
-    def _operands(elm: dict[str, Any]) -> list[dict[str, Any]]:
-        operands: list[dict[str, Any]] = elm["operand"]
-        return operands
-
-    def coalesce(self, node: ast.Node, args: list[Typed]) -> Typed:
-        if len(args) == 1:
-            return self.call_operator(node, "Coalesce", args)
-        result: CqlType = args[0].type
-        for a in args[1:]:
-            result = common_type(result, a.type)
-        operands = [self.coerce(node, a, result) for a in args]
-        return Typed({"type": "Coalesce", "operand": operands}, result)
 
     # ------------------------------------------------------------------ operators
 

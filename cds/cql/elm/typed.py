@@ -13,6 +13,9 @@ from cds.cql.types.specifiers import CqlType
 class Typed:
     elm: dict[str, Any]
     type: CqlType
+    #: The syntax node it was typed from (set by the walk's dispatch; None when built inside
+    #: a construct): where a list promotion/demotion is written for the engine.
+    node: Any = None
 
 
 @dataclass(frozen=True, slots=True)

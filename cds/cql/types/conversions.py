@@ -6,8 +6,10 @@ spec's precedence as a score (lower is better): exact match 0, subtype 1, compat
 type 5. Implicit conversions are the System ones (Integer → Long → Decimal, Integer/Decimal →
 Quantity, Date → DateTime, Code → Concept) and the model info's (``FHIR.dateTime`` →
 ``System.DateTime`` by ``FHIRHelpers.ToDateTime``); one conversion per use, element-wise for
-lists. List and interval promotion/demotion are off, as in the reference translator's default
-options.
+lists. List promotion (a single value where a list is expected: ``ToList``, score 9) and list
+demotion (a list where a single value is expected: ``SingletonFrom``, score 7) are the reference
+translator's options, off by default as there; ``convert(..., promotion=True, demotion=True)``
+turns them on. Interval promotion/demotion stay off.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from cds.cql.types.specifiers import (
 )
 
 EXACT, SUBTYPE, COMPATIBLE, CAST, SIMPLE_CONVERSION, CLASS_CONVERSION = 0, 1, 2, 3, 4, 5
+LIST_DEMOTION, LIST_PROMOTION = 7, 9  # after the implicit conversions (CQL 1.5 precedence)
 
 #: System implicit conversions: (from, to) → the ELM conversion operator.
 SYSTEM_CONVERSIONS: dict[tuple[NamedType, NamedType], str] = {
@@ -55,7 +58,8 @@ class Conversion:
     """How to turn a value of ``source`` into ``target``: ``kind`` is ``"none"`` (usable as
     is), ``"null"`` (``As`` the target), ``"cast"`` (``As`` the target), ``"operator"`` (the
     System operator ``name``), ``"function"`` (``FHIRHelpers.name`` with operand type
-    ``declared``), or ``"list"`` (each element by ``inner``)."""
+    ``declared``), ``"list"`` (each element by ``inner``), ``"promote"`` (``inner``, then
+    ``ToList``) or ``"demote"`` (``SingletonFrom``, then ``inner``)."""
 
     kind: str
     score: int
@@ -102,8 +106,26 @@ def _implicit(source: NamedType, target: CqlType) -> Conversion | None:
 
 
 @lru_cache(maxsize=8192)
-def convert(source: CqlType, target: CqlType) -> Conversion | None:
-    """The best way to use a ``source`` value as a ``target`` one, or None."""
+def convert(
+    source: CqlType, target: CqlType, promotion: bool = False, demotion: bool = False
+) -> Conversion | None:
+    """The best way to use a ``source`` value as a ``target`` one, or None. ``promotion`` and
+    ``demotion`` allow list promotion and demotion (the reference translator's options)."""
+    found = _convert(source, target, promotion, demotion)
+    if found is not None:
+        return found
+    if demotion and isinstance(source, ListType) and not isinstance(target, ListType):
+        inner = convert(source.element, target)
+        if inner is not None:
+            return Conversion("demote", LIST_DEMOTION + inner.score, source, target, inner=inner)
+    if promotion and isinstance(target, ListType) and not isinstance(source, ListType) and source != NULL:
+        inner = convert(source, target.element)
+        if inner is not None:
+            return Conversion("promote", LIST_PROMOTION + inner.score, source, target, inner=inner)
+    return None
+
+
+def _convert(source: CqlType, target: CqlType, promotion: bool, demotion: bool) -> Conversion | None:
     if source == target:
         return Conversion("none", EXACT, source, target)
     if source in (NULL, ANY):
@@ -130,7 +152,7 @@ def convert(source: CqlType, target: CqlType) -> Conversion | None:
                 return None
         return Conversion("none", COMPATIBLE, source, target)
     if isinstance(source, ListType) and isinstance(target, ListType):
-        inner = convert(source.element, target.element)
+        inner = convert(source.element, target.element)  # no promotion of elements (but Flatten's)
         if inner is None or inner.kind in ("cast", "none"):
             return None
         return Conversion("list", inner.score, source, target, inner=inner)

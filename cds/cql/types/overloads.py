@@ -36,14 +36,20 @@ class Resolution:
     score: int
 
 
-def _bindings(param: CqlType, arg: CqlType, out: list[CqlType]) -> None:
+def _bindings(
+    param: CqlType, arg: CqlType, out: list[CqlType], promotion: bool = False, demotion: bool = False
+) -> None:
     if param == T:
         if arg not in (NULL, ANY):
             for candidate in (arg, *conversion_targets(arg)):
                 if candidate not in out:
                     out.append(candidate)
+        if demotion and isinstance(arg, ListType):  # the element a list demotes to
+            _bindings(param, arg.element, out)
     elif isinstance(param, ListType) and isinstance(arg, ListType):
-        _bindings(param.element, arg.element, out)
+        _bindings(param.element, arg.element, out, promotion, demotion)
+    elif isinstance(param, ListType) and promotion and arg not in (NULL, ANY):
+        _bindings(param.element, arg, out)  # the list a single value promotes to
     elif isinstance(param, IntervalType) and isinstance(arg, IntervalType):
         _bindings(param.point, arg.point, out)
     elif isinstance(param, IntervalType):
@@ -78,23 +84,45 @@ def _generic(t: CqlType) -> bool:
     return False
 
 
-def _score(operands: Sequence[CqlType], args: Sequence[CqlType]) -> tuple[int, tuple[Conversion, ...]] | None:
+def _score(
+    operands: Sequence[CqlType], args: Sequence[CqlType], promotion: bool, demotion: bool
+) -> tuple[int, tuple[Conversion, ...]] | None:
     found = []
     for param, arg in zip(operands, args, strict=True):
-        conversion = convert(arg, param)
+        conversion = convert(arg, param, promotion, demotion)
         if conversion is None:
             return None
         found.append(conversion)
     return sum(c.score for c in found), tuple(found)
 
 
-def resolve(candidates: Sequence[Signature], args: Sequence[CqlType]) -> Resolution | None:
-    """The best signature for ``args`` among ``candidates`` (first wins a tie), or None."""
-    return _resolve(tuple(candidates), tuple(args))
+def _uses_list_conversion(conversion: Conversion | None) -> bool:
+    while conversion is not None:
+        if conversion.kind in ("promote", "demote"):
+            return True
+        conversion = conversion.inner
+    return False
+
+
+def resolve(
+    candidates: Sequence[Signature],
+    args: Sequence[CqlType],
+    *,
+    promotion: bool = False,
+    demotion: bool = False,
+) -> Resolution | None:
+    """The best signature for ``args`` among ``candidates`` (first wins a tie), or None.
+    ``promotion``/``demotion``: list promotion and demotion allowed (the reference translator's
+    options). A generic signature that needs one of them is instantiated, as the reference
+    translator does, only from the first argument that binds its type variable (so
+    ``Coalesce('a', {'b'})`` needs demotion: promotion does not rebind ``T`` to a list)."""
+    return _resolve(tuple(candidates), tuple(args), promotion, demotion)
 
 
 @lru_cache(maxsize=4096)
-def _resolve(candidates: tuple[Signature, ...], args: tuple[CqlType, ...]) -> Resolution | None:
+def _resolve(
+    candidates: tuple[Signature, ...], args: tuple[CqlType, ...], promotion: bool, demotion: bool
+) -> Resolution | None:
     best: Resolution | None = None
     for index, signature in enumerate(candidates):
         operands = list(signature.operands)
@@ -103,19 +131,24 @@ def _resolve(candidates: tuple[Signature, ...], args: tuple[CqlType, ...]) -> Re
         if len(operands) != len(args):
             continue
         bindings: list[CqlType] = []
+        first: list[CqlType] = []  # the bindings of the first argument that binds T
         if any(_generic(p) for p in operands):
             for param, arg in zip(operands, args, strict=True):
-                _bindings(param, arg, bindings)
+                _bindings(param, arg, bindings, promotion, demotion)
+                if not first:
+                    _bindings(param, arg, first, promotion, demotion)
             if not bindings:
                 bindings = [ANY]
         else:
             bindings = [NamedType("T.none")]
         for binding in bindings:
             instantiated = tuple(substitute(p, binding) for p in operands)
-            scored = _score(instantiated, args)
+            scored = _score(instantiated, args, promotion, demotion)
             if scored is None:
                 continue
             score, conversions = scored
+            if first and binding not in first and any(_uses_list_conversion(c) for c in conversions):
+                continue
             if best is None or score < best.score:
                 result = substitute(signature.result, binding)
                 best = Resolution(index, instantiated, result, conversions, score)

@@ -215,6 +215,9 @@ _TABLE: dict[str, list[str]] = {
     "Size": ["Interval<T>->T"],
     "PointFrom": ["Interval<T>->T"],
     # clinical
+    "ConvertQuantity": ["Quantity,String->Quantity"],
+    "CalculateAge": ["Date->Integer", "DateTime->Integer"],
+    "CalculateAgeAt": ["Date,Date->Integer", "DateTime,DateTime->Integer"],
     "InValueSet": ["String->Boolean", "Code->Boolean", "Concept->Boolean"],
     "AnyInValueSet": ["List<String>->Boolean", "List<Code>->Boolean", "List<Concept>->Boolean"],
 }
