@@ -12,10 +12,11 @@ resolution, types, unsupported constructs, unknown value sets). ``include`` reso
 ``<Name>-<version>.cql`` / ``<Name>.cql`` or a FHIR ``Library`` resource (``text/cql``, base64)
 in ``library_dirs`` (see :mod:`cds.cql.library_source`; the official FHIRHelpers text too,
 compiled as an ordinary library), else to the native FHIRHelpers.
-After compiling, the static type resolver (:mod:`cds.cql.types`, run by the ELM translator)
-checks the library: a type error (``1 + 'a'``) is a load error with its position; a library
-with constructs the resolver does not cover yet is not checked (see
-docs/engine-architecture.md). ``library_elm`` gives the library as ELM JSON.
+Before compiling, the static type resolver (:mod:`cds.cql.types`, run by the ELM translator)
+types the library: a type error (``1 + 'a'``) is a load error with its position (after the
+compiler's own errors); the compiler uses the static types (conversions, overloads,
+specialised operators); a library with constructs the resolver does not cover yet is compiled
+without them (see docs/engine-architecture.md). ``library_elm`` gives the library as ELM JSON.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class LibraryResolver:
         try:
             parsed = _parse(found.text, found.origin)
             self.warnings.extend(model_warnings(parsed))
-            compiled = _compile(parsed, self)
+            compiled = _compile(parsed, self, _type_check(parsed, self.library_dirs)[0])
         finally:
             self._loading.discard(key)
         self._compiled[key] = compiled
@@ -100,10 +101,10 @@ def model_warnings(library_ast: Any) -> list[str]:
     return out
 
 
-def _compile(library_ast: Any, resolver: LibraryResolver) -> Any:
+def _compile(library_ast: Any, resolver: LibraryResolver, static_types: Any = None) -> Any:
     from cds.cql.compiler import compile_library
 
-    return compile_library(library_ast, resolver=resolver)
+    return compile_library(library_ast, resolver=resolver, static_types=static_types)
 
 
 def _read_source(source: str | Path) -> tuple[str, str | None]:
@@ -127,9 +128,16 @@ def load_library(
     resolver = LibraryResolver(library_dirs, terminology)
     try:
         text, name = _read_source(source)
-        library_ast = _parse(text, name)
-        compiled = _compile(library_ast, resolver)
-        _type_check(library_ast, library_dirs, text)
+        key = (text, name, tuple(str(d) for d in library_dirs))
+        cached = _TYPED.get(key)
+        if cached is not None:  # typed before, with native includes only: the same answer
+            library_ast, static_types, type_error = *cached, None
+        else:
+            library_ast = _parse(text, name)
+            static_types, type_error = _type_check(library_ast, library_dirs, key)
+        compiled = _compile(library_ast, resolver, static_types)
+        if type_error is not None:  # reported after the compiler's errors, as before
+            raise type_error
     except CqlLoadError:
         raise
     except CqlError as exc:
@@ -138,28 +146,33 @@ def load_library(
     return Library(compiled, terminology, warnings)
 
 
-#: Texts of libraries that type-checked, whose includes are all native (so the answer depends
-#: on the text alone): loading one again does not check it again.
-_CHECKED: dict[str, None] = {}
+#: Libraries (text, source name, library folders) that typed, whose includes are all native (so
+#: the answer depends on the text alone): their parsed AST and static types, reused when loaded
+#: again.
+_TYPED: dict[tuple[str, str | None, tuple[str, ...]], tuple[Any, Any]] = {}
 
 
-def _type_check(library_ast: Any, library_dirs: Sequence[Path], text: str) -> None:
-    """Type every definition; CqlTypeError propagates, CannotType (not covered) is skipped."""
+def _type_check(
+    library_ast: Any, library_dirs: Sequence[Path], key: tuple[str, str | None, tuple[str, ...]] | None = None
+) -> tuple[Any, CqlError | None]:
+    """Type every definition: (the walk's static types for the compiler, or None where the walk
+    does not cover the library (CannotType: the compiler alone decides); the type error, if any)."""
     from cds.cql.elm.library import LibraryTranslator, NativeHelpers
     from cds.cql.types.errors import CannotType
 
-    if text in _CHECKED:
-        return
     try:
         # List promotion on: the engine has always accepted libraries written with it.
         translator = LibraryTranslator(library_ast, library_dirs, list_promotion=True)
         translator.check()
     except CannotType:
-        return
-    if all(isinstance(i, NativeHelpers) for i in translator.includes.values()):
-        if len(_CHECKED) >= 64:
-            _CHECKED.pop(next(iter(_CHECKED)))
-        _CHECKED[text] = None
+        return None, None
+    except CqlError as exc:  # a type error, or an include that does not parse
+        return None, exc
+    if key is not None and all(isinstance(i, NativeHelpers) for i in translator.includes.values()):
+        if len(_TYPED) >= 64:
+            _TYPED.pop(next(iter(_TYPED)))
+        _TYPED[key] = (library_ast, translator.static_types)
+    return translator.static_types, None
 
 
 def library_elm(

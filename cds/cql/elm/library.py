@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cds.cql.elm.static_types import StaticTypes
 from cds.cql.elm.translator import ExpressionTranslator
 from cds.cql.elm.typed import Local, Scope, Typed
 from cds.cql.errors import SourceLocation
@@ -102,6 +103,8 @@ class LibraryTranslator:
         self.name = library.name
         self.library_dirs = [Path(d) for d in library_dirs]
         self.expressions = ExpressionTranslator(self)
+        #: Per AST node, what the walk found (for the closure compiler).
+        self.static_types = StaticTypes()
         self.defines = {d.name: d for d in library.expressions}
         self.parameters = {p.name: p for p in library.parameters}
         self._define_types: dict[str, Typed | None] = {}

@@ -18,6 +18,7 @@ from cds.cql.elm import shapes
 from cds.cql.elm.operators import OperatorTranslator
 from cds.cql.elm.queries import QueryTranslator
 from cds.cql.elm.selectors import SelectorTranslator
+from cds.cql.elm.static_types import CallInfo
 from cds.cql.elm.typed import Scope, Typed
 from cds.cql.errors import SourceLocation
 from cds.cql.syntax import ast
@@ -84,6 +85,7 @@ class ExpressionTranslator:
         if method is None:
             raise self.cannot(node, f"{type(node).__name__} expressions")
         result: Typed = method(node, scope)
+        self.lib.static_types.record(node, result.type)
         return result
 
     def type_spec(self, spec: ast.TypeSpec) -> CqlType:
@@ -167,6 +169,7 @@ class ExpressionTranslator:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no {name} operator for ({types})")
         operands = [self.apply(node, a.elm, c) for a, c in zip(args, found.conversions, strict=True)]
+        self.lib.static_types.record_call(node, name, CallInfo(found.index, found.operands, found.conversions))
         return Typed(shapes.operator(name, operands, **extra), found.result)
 
     # ------------------------------------------------------------------ literals
@@ -306,6 +309,8 @@ class ExpressionTranslator:
             types = ", ".join(str(a.type) for a in args)
             raise self.type_error(node, f"no function {node.name}({types})")
         operands = [self.apply(node, a.elm, c) for a, c in zip(args, found.conversions, strict=True)]
+        info = CallInfo(found.index, found.operands, found.conversions)
+        self.lib.static_types.record_call(node, node.name, info)
         elm: dict[str, Any] = {"type": "FunctionRef", "name": node.name}
         if alias:
             elm["libraryName"] = alias
