@@ -90,6 +90,9 @@ class CompiledLibrary:
         #: Where a decision (conversion, overload, property) is left to run time: one line each,
         #: ``Library:line:column: what`` (see :mod:`cds.cql.compiler.static`).
         self.dispatch_sites: list[str] = []
+        #: Whether the compiler had the typed walk's static types (False: the library has
+        #: constructs the walk does not cover; every decision above is then made at run time).
+        self.typed = False
 
     def expression_names(self) -> list[str]:
         return [n for n, d in self.defs.items() if d.access == "public"]

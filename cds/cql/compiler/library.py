@@ -111,6 +111,7 @@ class LibraryCompiler:
         #: The typed walk's findings (:class:`cds.cql.elm.static_types.StaticTypes`), or None.
         self.static_types = static_types
         self.out = CompiledLibrary(library.name, library.version)
+        self.out.typed = static_types is not None
         self.errors: list[CqlError] = []
         self.expr = ExpressionCompiler(self)
         self._compiling: set[str] = set()
