@@ -17,12 +17,12 @@ from cds.cql.compiler.scope import Scope
 from cds.cql.compiler.selectors import SelectorCompiler
 from cds.cql.compiler.static import A_SYSTEM_VALUE, RUNTIME, conversion_plan, describe
 from cds.cql.compiler.timing import TimingCompiler
-from cds.cql.compiler.values import get_property, is_type, system
+from cds.cql.compiler.values import choice_member, get_property, is_type, system
 from cds.cql.errors import CqlCompileError, CqlRuntimeError
 from cds.cql.runtime.clinical import Code, Concept
 from cds.cql.runtime.fhir import FhirNode
 from cds.cql.syntax import ast
-from cds.cql.types.specifiers import ListType
+from cds.cql.types.specifiers import ChoiceType, ListType
 
 if TYPE_CHECKING:
     from cds.cql.compiler.library import LibraryCompiler
@@ -117,6 +117,9 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
         source = self.compile(node.source, scope)
         name = node.name
         source_type = self.lib.static_type(node.source)
+        element_type = source_type.element if isinstance(source_type, ListType) else source_type
+        if isinstance(element_type, ChoiceType):
+            return choice_member(source, name)
         if conversion_plan(source_type) == RUNTIME and not isinstance(source_type, ListType):
             self.lib.dispatch_site(node, f"property {name!r} of {describe(source_type)} read at run time")
 

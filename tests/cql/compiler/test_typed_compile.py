@@ -261,3 +261,43 @@ def test_run_time_errors_stay_located_on_the_typed_path() -> None:
     assert lib.compiled.typed
     with pytest.raises(CqlRuntimeError, match=r"E:2:11"):
         lib.evaluate([PATIENT], now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("performed", "expected"),
+    [
+        ({"performedDateTime": "2024-01-01"}, None),
+        ({"performedPeriod": {"start": "2024-01-02"}}, "@2024-01-02"),
+        ({"performedString": "last spring"}, None),
+        ({}, None),
+    ],
+)
+def test_property_of_a_choice_is_null_on_the_alternatives_without_it(
+    performed: dict[str, Any], expected: Any
+) -> None:
+    """``performed.start`` (a choice of dateTime, Period, string, Age, Range): read on a Period,
+    null on the others. The typed walk does not type a property of a choice yet (it is compiled
+    untyped, where a dateTime fails: 'a DateTime has no property'), so the choice type is given
+    to the compiler here as the walk will record it."""
+    from cds.cql.elm.static_types import StaticTypes
+
+    text = (
+        "library T\nusing FHIR version '4.0.1'\ninclude FHIRHelpers version '4.0.1'\ncontext Patient\n"
+        'define "P": First([Procedure]).performed.start\n'
+    )
+    ast = parse_library(text)
+    member = ast.expressions[0].expression
+    static_types = StaticTypes()
+    choice = ChoiceType(
+        tuple(NamedType(f"FHIR.{t}") for t in ("dateTime", "Period", "string", "Age", "Range"))
+    )
+    static_types.record(member.source, choice)
+    compiled = compile_library(ast, resolver=api.LibraryResolver([], None), static_types=static_types)
+    procedure = {
+        "resourceType": "Procedure",
+        "id": "x",
+        "status": "completed",
+        "subject": {"reference": "Patient/p"},
+    }
+    got = api.Library(compiled, None).evaluate([PATIENT, {**procedure, **performed}], now=NOW)["P"]
+    assert (None if got is None else str(got)) == expected
