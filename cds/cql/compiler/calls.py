@@ -84,6 +84,7 @@ class OperatorCalls:
             if operands is not None
             else [None] * len(args)
         )
+        assert len(types) == len(args), f"{name}: {len(args)} arguments, {len(types)} operand types"
         if not kwargs:
             fast = specialised(name, tuple(operand_kind(t) for t in types))
             if fast is not None:
