@@ -185,7 +185,8 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
                 # collapse merges at the intervals' own precision; a per would change that
                 raise self.error(node, "collapse ... per is not supported", unsupported=True)
             per = self.compile(node.per, scope) if node.per is not None else (lambda ctx, env: None)
-            return self.call_op(node, UNARY_OPS[op], [operand, per], operands=[node.operand, node.per])
+            per_type = node.per if node.per is not None else A_SYSTEM_VALUE  # none: a null per
+            return self.call_op(node, UNARY_OPS[op], [operand, per], operands=[node.operand, per_type])
         if op not in UNARY_OPS:
             raise self.error(node, f"operator {op!r} is not supported", unsupported=True)
         return self.call_op(node, UNARY_OPS[op], [operand], operands=[node.operand])

@@ -301,3 +301,17 @@ def test_property_of_a_choice_is_null_on_the_alternatives_without_it(
     }
     got = api.Library(compiled, None).evaluate([PATIENT, {**procedure, **performed}], now=NOW)["P"]
     assert (None if got is None else str(got)) == expected
+
+
+def test_operators_of_known_types_leave_no_dispatch_site() -> None:
+    lib = load_library(
+        "library K\n"
+        "define E: expand { Interval[1, 3] }\n"
+        "define C: collapse { Interval[1, 3], Interval[2, 5] }\n"
+        "define D: duration in days between @2024-01-01 and @2024-02-01\n"
+        "define S: 'a' & 'b'\n"
+        "define W: Interval[@2024-01-01, @2024-02-01] starts 3 days or less before @2024-01-04\n"
+        "define I: 2 in Interval[1, 3]\n"
+    )
+    assert lib.compiled.typed
+    assert lib.compiled.dispatch_sites == []
