@@ -12,12 +12,13 @@ resolution, types, unsupported constructs, unknown value sets). ``include`` reso
 ``<Name>-<version>.cql`` / ``<Name>.cql`` or a FHIR ``Library`` resource (``text/cql``, base64)
 in ``library_dirs`` (see :mod:`cds.cql.library_source`; the official FHIRHelpers text too,
 compiled as an ordinary library), else to the native FHIRHelpers.
-After compiling, the static type resolver (:mod:`cds.cql.types`, run by the ELM translator)
-checks the library, fail closed: a type error (``1 + 'a'``) and a construct the resolver does
-not cover (``cannot type X``) are load errors with their position. ``list_promotion`` and
-``list_demotion`` are the reference translator's options of these names (off by default, as
-there): a library loads exactly when the reference translator translates it with the same
-options. ``library_elm`` gives the library as ELM JSON.
+Before compiling, the static type resolver (:mod:`cds.cql.types`, run by the ELM translator)
+types the library, fail closed: a type error (``1 + 'a'``) and a construct the resolver does not
+cover (``cannot type X``) are load errors with their position (reported after the compiler's own
+errors). The compiler uses the static types (conversions, overloads, specialised operators).
+``list_promotion`` and ``list_demotion`` are the reference translator's options of these names
+(off by default, as there): a library loads exactly when the reference translator translates it
+with the same options. ``library_elm`` gives the library as ELM JSON.
 """
 
 from __future__ import annotations
@@ -85,9 +86,11 @@ class LibraryResolver:
         try:
             parsed = _parse(found.text, found.origin)
             self.warnings.extend(model_warnings(parsed))
-            if any(self.options):
-                _write_conversions(parsed, _type_check(parsed, self.library_dirs, None, self.options))
-            compiled = _compile(parsed, self)
+            typing = _type_check(parsed, self.library_dirs, None, self.options)
+            if typing.conversions:
+                _write_conversions(parsed, typing.conversions)
+            # A type error here is reported by the including library's own check.
+            compiled = _compile(parsed, self, typing.static_types)
         finally:
             self._loading.discard(key)
         self._compiled[key] = compiled
@@ -112,10 +115,10 @@ def model_warnings(library_ast: Any) -> list[str]:
     return out
 
 
-def _compile(library_ast: Any, resolver: LibraryResolver) -> Any:
+def _compile(library_ast: Any, resolver: LibraryResolver, static_types: Any = None) -> Any:
     from cds.cql.compiler import compile_library
 
-    return compile_library(library_ast, resolver=resolver)
+    return compile_library(library_ast, resolver=resolver, static_types=static_types)
 
 
 def _read_source(source: str | Path) -> tuple[str, str | None]:
@@ -144,12 +147,20 @@ def load_library(
     resolver = LibraryResolver(library_dirs, terminology, options)
     try:
         text, name = _read_source(source)
-        library_ast = _parse(text, name)
-        compiled = _compile(library_ast, resolver)
-        conversions = _type_check(library_ast, library_dirs, text, options)
-        if conversions:  # the list promotions/demotions the options allowed, run as chosen
-            _write_conversions(library_ast, conversions)
-            compiled = _compile(library_ast, resolver)
+        key = (text, name, tuple(str(d) for d in library_dirs), options)
+        cached = _TYPED.get(key)
+        if cached is not None:  # typed before, with native includes only: the same answer
+            library_ast, static_types = cached
+            type_error: CqlError | None = None
+        else:
+            library_ast = _parse(text, name)
+            typing = _type_check(library_ast, library_dirs, key, options)
+            static_types, type_error = typing.static_types, typing.error
+            if typing.conversions:  # the list promotions/demotions the options allowed, run as chosen
+                _write_conversions(library_ast, typing.conversions)
+        compiled = _compile(library_ast, resolver, static_types)
+        if type_error is not None:  # reported after the compiler's errors
+            raise type_error
     except CqlLoadError:
         raise
     except CqlError as exc:
@@ -158,33 +169,47 @@ def load_library(
     return Library(compiled, terminology, warnings)
 
 
-#: Texts (with the options) of libraries that type-checked, whose includes are all native (so
-#: the answer depends on the text alone): loading one again does not check it again.
-_CHECKED: dict[tuple[str, tuple[bool, bool]], None] = {}
+#: Libraries (text, source name, library folders, options) that typed without list conversions,
+#: whose includes are all native (so the answer depends on the text alone): their parsed AST and
+#: static types, reused when loaded again.
+_TYPED: dict[tuple[str, str | None, tuple[str, ...], tuple[bool, bool]], tuple[Any, Any]] = {}
+
+
+@dataclass(frozen=True)
+class _Typing:
+    """What the type walk gave: the static types for the compiler (None when it failed), the
+    list promotions/demotions chosen (only with the options on), the error if any."""
+
+    static_types: Any
+    conversions: dict[int, Any]
+    error: CqlError | None
 
 
 def _type_check(
-    library_ast: Any, library_dirs: Sequence[Path], text: str | None, options: tuple[bool, bool]
-) -> dict[int, Any]:
-    """Type every definition, fail closed: CqlTypeError (ill-typed) and CannotType (a
-    construct the resolver does not cover) propagate as load errors with their position.
-    Returns the list promotions/demotions chosen (only with the options on)."""
+    library_ast: Any,
+    library_dirs: Sequence[Path],
+    key: tuple[str, str | None, tuple[str, ...], tuple[bool, bool]] | None,
+    options: tuple[bool, bool],
+) -> _Typing:
+    """Type every definition, fail closed: CqlTypeError (ill-typed) and CannotType (a construct
+    the resolver does not cover) are returned as the load error, with their position."""
     from cds.cql.elm.library import LibraryTranslator, NativeHelpers
 
-    if text is not None and (text, options) in _CHECKED:
-        return {}
     promotion, demotion = options
-    translator = LibraryTranslator(
-        library_ast, library_dirs, list_promotion=promotion, list_demotion=demotion
-    )
-    translator.check()
+    try:
+        translator = LibraryTranslator(
+            library_ast, library_dirs, list_promotion=promotion, list_demotion=demotion
+        )
+        translator.check()
+    except CqlError as exc:  # a type error, a construct not covered, an include that does not parse
+        return _Typing(None, {}, exc)
     conversions = translator.list_conversions
     cacheable = all(isinstance(i, NativeHelpers) for i in translator.includes.values())
-    if text is not None and not conversions and cacheable:
-        if len(_CHECKED) >= 64:
-            _CHECKED.pop(next(iter(_CHECKED)))
-        _CHECKED[text, options] = None
-    return conversions
+    if key is not None and not conversions and cacheable:
+        if len(_TYPED) >= 64:
+            _TYPED.pop(next(iter(_TYPED)))
+        _TYPED[key] = (library_ast, translator.static_types)
+    return _Typing(translator.static_types, conversions, None)
 
 
 def _write_conversions(library_ast: Any, conversions: dict[int, Any]) -> None:

@@ -87,6 +87,12 @@ class CompiledLibrary:
         self.codes: dict[str, Code] = {}
         self.concepts: dict[str, Concept] = {}
         self.includes: dict[str, Any] = {}
+        #: Where a decision (conversion, overload, property) is left to run time: one line each,
+        #: ``Library:line:column: what`` (see :mod:`cds.cql.compiler.static`).
+        self.dispatch_sites: list[str] = []
+        #: Whether the compiler had the typed walk's static types (False: the library has
+        #: constructs the walk does not cover; every decision above is then made at run time).
+        self.typed = False
 
     def expression_names(self) -> list[str]:
         return [n for n, d in self.defs.items() if d.access == "public"]
@@ -101,11 +107,21 @@ class CompiledLibrary:
             return None
         return lambda ctx, env: d.value(ctx)
 
-    def function_fn(self, name: str, args: list[Fn], node: ast.Node) -> Fn | None:
-        overloads = [f for f in self.functions.get(name, []) if len(f.operand_names) == len(args)]
+    def function_fn(self, name: str, args: list[Fn], node: ast.Node, resolved: Any = None) -> Fn | None:
+        """A call of function ``name`` from a library that includes this one; ``resolved`` is
+        the overload the typed walk chose (its ``index`` among the functions of that name)."""
+        declared = self.functions.get(name, [])
+        overloads = [f for f in declared if len(f.operand_names) == len(args)]
         if overloads and all(f.node.body is None for f in overloads):
             raise CqlCompileError(f"function {self.name}.{name} is external: the engine cannot run it")
-        return call_user(overloads, args) if overloads else None
+        if not overloads:
+            return None
+        if resolved is not None and 0 <= resolved.index < len(declared) and declared[resolved.index] in overloads:
+            return call_user([declared[resolved.index]], args)
+        return call_user(overloads, args)
+
+    def overload_count(self, name: str, arity: int) -> int:
+        return sum(1 for f in self.functions.get(name, []) if len(f.operand_names) == arity)
 
 
 def define_ref(d: CompiledDef) -> Fn:

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 from cds.cql.compiler.calls import OperatorCalls
 from cds.cql.compiler.scope import Scope
 from cds.cql.compiler.selectors import SelectorCompiler
+from cds.cql.compiler.static import A_SYSTEM_VALUE, RUNTIME, conversion_plan, describe
 from cds.cql.compiler.timing import TimingCompiler
-from cds.cql.compiler.values import get_property, is_type, system
+from cds.cql.compiler.values import choice_member, get_property, is_type, system
 from cds.cql.errors import CqlCompileError, CqlRuntimeError
 from cds.cql.runtime.clinical import Code, Concept
 from cds.cql.runtime.fhir import FhirNode
 from cds.cql.syntax import ast
+from cds.cql.types.specifiers import ChoiceType, ListType
 
 if TYPE_CHECKING:
     from cds.cql.compiler.library import LibraryCompiler
@@ -114,6 +116,12 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
                 return definition
         source = self.compile(node.source, scope)
         name = node.name
+        source_type = self.lib.static_type(node.source)
+        element_type = source_type.element if isinstance(source_type, ListType) else source_type
+        if isinstance(element_type, ChoiceType):
+            return choice_member(source, name)
+        if conversion_plan(source_type) == RUNTIME and not isinstance(source_type, ListType):
+            self.lib.dispatch_site(node, f"property {name!r} of {describe(source_type)} read at run time")
 
         def member(ctx: Any, env: dict[str, Any]) -> Any:
             value = source(ctx, env)
@@ -128,7 +136,10 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
 
     def _Index(self, node: ast.Index, scope: Scope) -> Fn:
         return self.call_op(
-            node, "Indexer", [self.compile(node.source, scope), self.compile(node.index, scope)]
+            node,
+            "Indexer",
+            [self.compile(node.source, scope), self.compile(node.index, scope)],
+            operands=[node.source, node.index],
         )
 
     def _Unary(self, node: ast.Unary, scope: Scope) -> Fn:
@@ -156,25 +167,29 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
             return compile_exists_query(self, node.operand, scope)
         operand = self.compile(node.operand, scope)
         if op.startswith("is not "):
-            inner = self.call_op(node, UNARY_OPS["is " + op[7:]], [operand])
+            inner = self.call_op(node, UNARY_OPS["is " + op[7:]], [operand], operands=[node.operand])
             return lambda ctx, env: not inner(ctx, env)
         if op.startswith("component:"):
-            return self.call_op(node, "DateTimeComponentFrom", [operand], precision=op.split(":")[1])
+            return self.call_op(
+                node, "DateTimeComponentFrom", [operand], operands=[node.operand], precision=op.split(":")[1]
+            )
         if op.startswith("duration:") or op.startswith("difference:"):
             kind, precision = op.split(":")
-            start = self.call_op(node, "Start", [operand])
-            end = self.call_op(node, "End", [operand])
+            start = self.call_op(node, "Start", [operand], operands=[node.operand])
+            end = self.call_op(node, "End", [operand], operands=[node.operand])
             name = "DurationBetween" if kind == "duration" else "DifferenceBetween"
-            return self.call_op(node, name, [start, end], precision=precision)
+            results = [A_SYSTEM_VALUE, A_SYSTEM_VALUE]  # Start and End give System values
+            return self.call_op(node, name, [start, end], operands=results, precision=precision)
         if op in ("collapse", "expand"):
             if op == "collapse" and node.per is not None:
                 # collapse merges at the intervals' own precision; a per would change that
                 raise self.error(node, "collapse ... per is not supported", unsupported=True)
             per = self.compile(node.per, scope) if node.per is not None else (lambda ctx, env: None)
-            return self.call_op(node, UNARY_OPS[op], [operand, per])
+            per_type = node.per if node.per is not None else A_SYSTEM_VALUE  # none: a null per
+            return self.call_op(node, UNARY_OPS[op], [operand, per], operands=[node.operand, per_type])
         if op not in UNARY_OPS:
             raise self.error(node, f"operator {op!r} is not supported", unsupported=True)
-        return self.call_op(node, UNARY_OPS[op], [operand])
+        return self.call_op(node, UNARY_OPS[op], [operand], operands=[node.operand])
 
     def _Binary(self, node: ast.Binary, scope: Scope) -> Fn:
         op = node.op
@@ -183,24 +198,25 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
             target = node.right if op == "in" else node.left
             terminology = self.lib.terminology_ref(target)
             if terminology is not None and op == "in":
-                return self.membership(node, left, terminology)
+                return self.membership(node, left, terminology, node.left)
         right = self.compile(node.right, scope)
         if op == "&":
             concat = self.operator(node, "Concatenate")
-            return lambda ctx, env: concat(
-                _str_or_empty(system(left(ctx, env))), _str_or_empty(system(right(ctx, env)))
-            )
+            cl = self.converter(node, node.left, "&") or _same
+            cr = self.converter(node, node.right, "&") or _same
+            return lambda ctx, env: concat(_str_or_empty(cl(left(ctx, env))), _str_or_empty(cr(right(ctx, env))))
         if op == "!~":
-            equiv = self.call_op(node, "Equivalent", [left, right])
+            equiv = self.call_op(node, "Equivalent", [left, right], operands=[node.left, node.right])
             return lambda ctx, env: not equiv(ctx, env)
         name = BINARY_OPS.get(op)
         if name is None:
             raise self.error(node, f"operator {op!r} is not supported", unsupported=True)
         if name in LOGICAL:
             return self._logical(node, name, left, right)
+        operands = [node.left, node.right]
         if node.precision is not None:
-            return self.call_op(node, name, [left, right], precision=node.precision)
-        return self.call_op(node, name, [left, right])
+            return self.call_op(node, name, [left, right], operands=operands, precision=node.precision)
+        return self.call_op(node, name, [left, right], operands=operands)
 
     def _TypeOp(self, node: ast.TypeOp, scope: Scope) -> Fn:
         operand = self.compile(node.operand, scope)
@@ -231,27 +247,33 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
         operand = self.compile(node.operand, scope)
         if node.unit is not None:
             unit = node.unit
-            return self.call_op(node, "ConvertQuantity", [operand, lambda ctx, env: unit])
+            return self.call_op(
+                node, "ConvertQuantity", [operand, lambda ctx, env: unit], operands=[node.operand, A_SYSTEM_VALUE]
+            )
         assert node.type_spec is not None
         spec = node.type_spec
         if isinstance(spec, ast.NamedType) and spec.namespace is None:
             target = spec.name  # convert targets System types (ToQuantity, ToDateTime, ...)
         else:
             target = self.lib.type_name(spec).removeprefix("System.")
-        return self.call_op(node, f"To{target}", [operand])
+        return self.call_op(node, f"To{target}", [operand], operands=[node.operand])
 
     def _Between(self, node: ast.Between, scope: Scope) -> Fn:
         operand = self.compile(node.operand, scope)
         low = self.compile(node.low, scope)
         high = self.compile(node.high, scope)
-        lower = self.call_op(node, "Greater" if node.proper else "GreaterOrEqual", [operand, low])
-        upper = self.call_op(node, "Less" if node.proper else "LessOrEqual", [operand, high])
+        lower = self.call_op(
+            node, "Greater" if node.proper else "GreaterOrEqual", [operand, low], operands=[node.operand, node.low]
+        )
+        upper = self.call_op(
+            node, "Less" if node.proper else "LessOrEqual", [operand, high], operands=[node.operand, node.high]
+        )
         return self._logical(node, "And", lower, upper)
 
     def _DurationBetween(self, node: ast.DurationBetween, scope: Scope) -> Fn:
         name = "DurationBetween" if node.kind == "duration" else "DifferenceBetween"
         args = [self.compile(node.low, scope), self.compile(node.high, scope)]
-        return self.call_op(node, name, args, precision=node.precision)
+        return self.call_op(node, name, args, operands=[node.low, node.high], precision=node.precision)
 
     def _If(self, node: ast.If, scope: Scope) -> Fn:
         cond, then, otherwise = (self.compile(n, scope) for n in (node.condition, node.then, node.otherwise))
@@ -271,11 +293,14 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
             return case
         comparand = self.compile(node.comparand, scope)
         equal = self.operator(node, "Equal")
+        convert = self.converter(node, node.comparand, "case") or _same
+        whens = [self.converter(node, w, "case") or _same for w, _ in node.items]
+        items_converted = [(w, c, t) for (w, t), c in zip(items, whens, strict=True)]
 
         def case_of(ctx: Any, env: dict[str, Any]) -> Any:
-            value = system(comparand(ctx, env))
-            for when, then in items:
-                if equal(value, system(when(ctx, env))) is True:
+            value = convert(comparand(ctx, env))
+            for when, convert_when, then in items_converted:
+                if equal(value, convert_when(when(ctx, env))) is True:
                     return then(ctx, env)
             return otherwise(ctx, env)
 
@@ -285,13 +310,16 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
     # ------------------------------------------------------------------ calls
     def _Call(self, node: ast.Call, scope: Scope) -> Fn:
         args = [self.compile(a, scope) for a in node.args]
+        arg_nodes: list[ast.Node] = list(node.args)
         source = node.source
+        # The overload the typed walk resolved (None: chosen at run time from the values).
+        resolved = self.lib.static_call(node, node.name)
         if source is not None:
             if isinstance(source, ast.Identifier) and source.name not in scope.locals:
                 included = self.lib.included(source.name)
                 if included is not None:
                     try:
-                        fn: Fn | None = included.function_fn(node.name, args, node)
+                        fn: Fn | None = included.function_fn(node.name, args, node, resolved)
                     except CqlCompileError as exc:
                         if exc.location is not None:
                             raise
@@ -300,20 +328,32 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
                         raise self.error(
                             node, f"{source.name} has no function {node.name!r} of {len(args)} argument(s)"
                         )
+                    self._overload_site(node, included, resolved, len(args))
                     return fn
             args = [self.compile(source, scope), *args]  # fluent call
-            user = self.lib.function_fn(node.name, args, node, fluent=True)
+            arg_nodes = [source, *arg_nodes]
+            user = self.lib.function_fn(node.name, args, node, fluent=True, resolved=resolved)
             if user is not None:
+                self._overload_site(node, self.lib.out, resolved, len(args))
                 return user
-        user = self.lib.function_fn(node.name, args, node)
+        user = self.lib.function_fn(node.name, args, node, resolved=resolved)
         if user is not None:
+            self._overload_site(node, self.lib.out, resolved, len(args))
             return user
-        return self.system_call(node, node.name, args, scope)
+        return self.system_call(node, node.name, args, scope, arg_nodes)
 
-    def system_call(self, node: ast.Call, name: str, args: list[Fn], scope: Scope) -> Fn:
+    def _overload_site(self, node: ast.Call, library: Any, resolved: Any, arity: int) -> None:
+        """Record a call whose overload is chosen at run time (several of that arity, none
+        resolved by the typed walk)."""
+        if resolved is None and library.overload_count(node.name, arity) > 1:
+            self.lib.dispatch_site(node, f"{node.name}: overload chosen at run time")
+
+    def system_call(
+        self, node: ast.Call, name: str, args: list[Fn], scope: Scope, arg_nodes: list[ast.Node] | None = None
+    ) -> Fn:
         from cds.cql.compiler.functions import system_function
 
-        return system_function(self, node, name, args)
+        return system_function(self, node, name, args, arg_nodes)
 
     # ------------------------------------------------------------------ data
     def _Retrieve(self, node: ast.Retrieve, scope: Scope) -> Fn:
@@ -332,9 +372,10 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
                 type_name, code_path=code_path, valueset=vs_fn(ctx, env)
             )
         codes_fn = self.compile(node.terminology, scope)
+        convert = self.converter(node, node.terminology, "retrieve codes") or _same
 
         def by_codes(ctx: Any, env: dict[str, Any]) -> Any:
-            value = system(codes_fn(ctx, env))
+            value = convert(codes_fn(ctx, env))
             if isinstance(value, Concept):
                 codes = list(value.codes)
             elif isinstance(value, Code):
@@ -354,6 +395,10 @@ class ExpressionCompiler(OperatorCalls, SelectorCompiler, TimingCompiler):
 
     def _Timing(self, node: ast.Timing, scope: Scope) -> Fn:
         return self.timing(node, scope)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _str_or_empty(value: Any) -> Any:

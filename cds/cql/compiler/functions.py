@@ -28,7 +28,13 @@ RENAMED = {
 VARIADIC_LIST = frozenset({"Coalesce"})
 
 
-def system_function(compiler: ExpressionCompiler, node: ast.Call, name: str, args: list[Fn]) -> Fn:
+def system_function(
+    compiler: ExpressionCompiler,
+    node: ast.Call,
+    name: str,
+    args: list[Fn],
+    arg_nodes: list[ast.Node] | None = None,
+) -> Fn:
     if name == "Now":
         return lambda ctx, env: ctx.now
     if name == "Today":
@@ -42,8 +48,8 @@ def system_function(compiler: ExpressionCompiler, node: ast.Call, name: str, arg
     if name in ("AgeInYears", "AgeInMonths", "AgeInDays", "AgeInYearsAt", "AgeInMonthsAt", "AgeInDaysAt"):
         return _age(compiler, node, name, args)
     if name == "Message":
-        return compiler.call_op(node, "Message", args)
-    return compiler.call_op(node, RENAMED.get(name, name), args)
+        return compiler.call_op(node, "Message", args, operands=arg_nodes)
+    return compiler.call_op(node, RENAMED.get(name, name), args, operands=arg_nodes)
 
 
 def _coalesce(args: list[Fn]) -> Fn:

@@ -53,10 +53,17 @@ class _NativeInclude:
     def definition_fn(self, name: str) -> Fn | None:
         return None
 
-    def function_fn(self, name: str, args: list[Fn], node: ast.Node) -> Fn | None:
+    def function_fn(self, name: str, args: list[Fn], node: ast.Node, resolved: Any = None) -> Fn | None:
         overloads = [f for f in self.native.overloads(name) if len(f.operand_types) == len(args)]
         if not overloads:
             return None
+        chosen = self._static_overload(name, overloads, resolved)
+        if chosen is not None:
+            impl = chosen.impl
+            if len(args) == 1:
+                (arg,) = args
+                return lambda ctx, env: impl(arg(ctx, env))
+            return lambda ctx, env: impl(*[a(ctx, env) for a in args])
         specs = [[("named", *_split(t)) for t in f.operand_types] for f in overloads]
 
         def call(ctx: Any, env: dict[str, Any]) -> Any:
@@ -67,6 +74,24 @@ class _NativeInclude:
             return overloads[0].impl(*values)
 
         return call
+
+    def _static_overload(self, name: str, overloads: list[Any], resolved: Any) -> Any:
+        """The native overload the typed walk resolved: the one of its operand types, else (the
+        walk names a FHIR subtype, e.g. ``FHIR.ObservationStatus`` for ``ToString``) the only
+        implementation of that name and arity."""
+        if len(overloads) == 1:
+            return overloads[0]
+        if resolved is None:
+            return None
+        exact = self.native.resolve(name, tuple(str(t) for t in resolved.operands))
+        if exact is not None:
+            return exact
+        if len({f.impl for f in overloads}) == 1 or len({f.result_type for f in overloads}) == 1:
+            return overloads[0]  # one behaviour (each overload reads a FHIR primitive the same way)
+        return None
+
+    def overload_count(self, name: str, arity: int) -> int:
+        return sum(1 for f in self.native.overloads(name) if len(f.operand_types) == arity)
 
 
 def _split(qualified: str) -> tuple[str | None, str]:
@@ -79,11 +104,14 @@ def _split(qualified: str) -> tuple[str | None, str]:
 
 
 class LibraryCompiler:
-    def __init__(self, library: declarations.Library, resolver: Any) -> None:
+    def __init__(self, library: declarations.Library, resolver: Any, static_types: Any = None) -> None:
         self.ast = library
         self.resolver = resolver
         self.name = library.name
+        #: The typed walk's findings (:class:`cds.cql.elm.static_types.StaticTypes`), or None.
+        self.static_types = static_types
         self.out = CompiledLibrary(library.name, library.version)
+        self.out.typed = static_types is not None
         self.errors: list[CqlError] = []
         self.expr = ExpressionCompiler(self)
         self._compiling: set[str] = set()
@@ -168,6 +196,22 @@ class LibraryCompiler:
         if self.errors:
             raise CqlLoadError(self.errors)
         return self.out
+
+    def static_type(self, node: ast.Node | None) -> Any:
+        """The static type the typed walk gave ``node``, or None (not known)."""
+        if node is None or self.static_types is None:
+            return None
+        return self.static_types.type_of(node)
+
+    def static_call(self, node: ast.Node, name: str) -> Any:
+        """The overload the typed walk resolved for the call of ``name`` at ``node``, or None."""
+        if self.static_types is None:
+            return None
+        return self.static_types.call(node, name)
+
+    def dispatch_site(self, node: ast.Node, what: str) -> None:
+        """Record a place where a decision is left to run time (no static type there)."""
+        self.out.dispatch_sites.append(f"{self.name}:{node.line}:{node.column}: {what}")
 
     def _error(self, node: ast.Node, message: str) -> None:
         self.errors.append(CqlCompileError(message, SourceLocation(self.name, node.line, node.column)))
@@ -265,8 +309,11 @@ class LibraryCompiler:
                 return "codesystem", lambda ctx, env: cs
         return None
 
-    def function_fn(self, name: str, args: list[Fn], node: ast.Node, fluent: bool = False) -> Fn | None:
-        overloads = [f for f in self.out.functions.get(name, []) if len(f.operand_names) == len(args)]
+    def function_fn(
+        self, name: str, args: list[Fn], node: ast.Node, fluent: bool = False, resolved: Any = None
+    ) -> Fn | None:
+        declared = self.out.functions.get(name, [])
+        overloads = [f for f in declared if len(f.operand_names) == len(args)]
         if fluent:
             overloads = [f for f in overloads if f.fluent]
         if not overloads:
@@ -276,6 +323,8 @@ class LibraryCompiler:
                 f"function {name!r} is external: the engine cannot run it",
                 SourceLocation(self.name, node.line, node.column),
             )
+        if resolved is not None and 0 <= resolved.index < len(declared) and declared[resolved.index] in overloads:
+            return call_user([declared[resolved.index]], args)  # the overload the typed walk chose
         return call_user(overloads, args)
 
     def is_fhir_type(self, name: str) -> bool:
@@ -349,8 +398,12 @@ def _failed(ctx: Any, env: dict[str, Any]) -> Any:
     raise CqlRuntimeError("this definition did not compile")
 
 
-def compile_library(library_ast: declarations.Library, *, resolver: Any) -> CompiledLibrary:
-    return LibraryCompiler(library_ast, resolver).compile()
+def compile_library(
+    library_ast: declarations.Library, *, resolver: Any, static_types: Any = None
+) -> CompiledLibrary:
+    """Compile a parsed library; ``static_types`` (the typed walk's side table) lets the compiler
+    decide conversions, overloads and operator implementations at load time."""
+    return LibraryCompiler(library_ast, resolver, static_types).compile()
 
 
 Compiled = Callable[..., Any]

@@ -5,6 +5,7 @@ which dispatches ``_<NodeType>`` methods to it."""
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mypy_extensions import trait
@@ -47,6 +48,9 @@ class SelectorCompiler:
         raise NotImplementedError
 
     def operator(self, node: ast.Node, name: str) -> Any:
+        raise NotImplementedError
+
+    def converter(self, node: ast.Node, operand: ast.Node | None, what: str) -> Callable[[Any], Any] | None:
         raise NotImplementedError
 
     def _Literal(self, node: ast.Literal, scope: Scope) -> Fn:
@@ -112,7 +116,12 @@ class SelectorCompiler:
         low, high = self.compile(node.low, scope), self.compile(node.high, scope)
         lc, hc = node.low_closed, node.high_closed
         make = self.operator(node, "IntervalSelector")
-        return lambda ctx, env: make(system(low(ctx, env)), system(high(ctx, env)), lc, hc)
+        cl = self.converter(node, node.low, "interval low")
+        ch = self.converter(node, node.high, "interval high")
+        if cl is None and ch is None:
+            return lambda ctx, env: make(low(ctx, env), high(ctx, env), lc, hc)
+        convert_low, convert_high = cl or _same, ch or _same
+        return lambda ctx, env: make(convert_low(low(ctx, env)), convert_high(high(ctx, env)), lc, hc)
 
     def _TupleSelector(self, node: ast.TupleSelector, scope: Scope) -> Fn:
         elements = [(name, self.compile(e, scope)) for name, e in node.elements]
@@ -237,4 +246,8 @@ def _to_json(value: Any) -> Any:
         return value
     if hasattr(value, "cql_to_string"):
         return value.cql_to_string()
+    return value
+
+
+def _same(value: Any) -> Any:
     return value

@@ -4,9 +4,12 @@ the implicit FHIR → System conversion, and type tests for ``is``/``as``/``cast
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from cds.cql.errors import CqlRuntimeError
+from cds.cql.model import fhir_model
 from cds.cql.runtime.clinical import Code, CodeSystemRef, Concept, ValueSetRef
 from cds.cql.runtime.fhir import FhirNode, to_system, value_is
 from cds.cql.runtime.interval import Interval
@@ -51,6 +54,52 @@ def get_property(value: Any, name: str) -> Any:
     if name in ("id", "extension") and isinstance(value, _PRIMITIVES):
         return None
     raise CqlRuntimeError(f"a {type(value).__name__} has no property {name!r}")
+
+
+def choice_member(
+    source: Callable[[Any, dict[str, Any]], Any], name: str
+) -> Callable[[Any, dict[str, Any]], Any]:
+    """Property ``name`` of a value whose static type is a choice (``Procedure.performed``:
+    dateTime, Period, string, Age, Range): read on the alternatives that have the element, null
+    on those that do not (``performed.start`` of a dateTime), as the typed walk resolves it (a
+    property of a choice is the property of the choice types that have it)."""
+
+    def member_of_choice(ctx: Any, env: dict[str, Any]) -> Any:
+        value = source(ctx, env)
+        if isinstance(value, list):
+            out: list[Any] = []
+            for item in value:
+                got = _choice_property(item, name)
+                if isinstance(got, list):
+                    out.extend(got)
+                elif got is not None:
+                    out.append(got)
+            return out
+        return _choice_property(value, name)
+
+    return member_of_choice
+
+
+def _choice_property(value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, FhirNode):
+        return value.get(name) if _has_element(value.type_name, name) else None
+    if isinstance(value, _PRIMITIVES) and name not in ("value", "id", "extension"):
+        return None  # a primitive alternative has no other element
+    attrs = _ATTRIBUTES.get(type(value))
+    if attrs is not None and name not in attrs:
+        return None
+    return get_property(value, name)
+
+
+@lru_cache(maxsize=1024)
+def _has_element(type_name: str, name: str) -> bool:
+    try:
+        fhir_model.element(type_name, name)
+    except fhir_model.FhirModelError:
+        return False
+    return True
 
 
 def system(value: Any) -> Any:

@@ -23,6 +23,7 @@ from cds.cql.elm.definitions import (
     include_def,
     valueset_def,
 )
+from cds.cql.elm.static_types import StaticTypes
 from cds.cql.elm.translator import ExpressionTranslator
 from cds.cql.elm.typed import Local, Scope, Typed
 from cds.cql.errors import SourceLocation
@@ -116,6 +117,8 @@ class LibraryTranslator:
         self.name = library.name
         self.library_dirs = [Path(d) for d in library_dirs]
         self.expressions = ExpressionTranslator(self)
+        #: Per AST node, what the walk found (for the closure compiler).
+        self.static_types = StaticTypes()
         self.defines = {d.name: d for d in library.expressions}
         self.parameters = {p.name: p for p in library.parameters}
         self._define_types: dict[str, Typed | None] = {}

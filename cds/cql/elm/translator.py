@@ -22,6 +22,7 @@ from cds.cql.elm.list_conversions import DEMOTE, PROMOTE
 from cds.cql.elm.operators import OperatorTranslator
 from cds.cql.elm.queries import QueryTranslator
 from cds.cql.elm.selectors import SelectorTranslator
+from cds.cql.elm.static_types import CallInfo
 from cds.cql.elm.typed import Scope, Typed
 from cds.cql.errors import SourceLocation
 from cds.cql.syntax import ast
@@ -93,6 +94,7 @@ class ExpressionTranslator:
         result: Typed = method(node, scope)
         if result.node is None:
             result.node = node
+        self.lib.static_types.record(node, result.type)
         return result
 
     def type_spec(self, spec: ast.TypeSpec) -> CqlType:
@@ -190,6 +192,7 @@ class ExpressionTranslator:
         for a, c in zip(args, found.conversions, strict=True):
             self.note(node, a, c)
         operands = [self.apply(node, a.elm, c) for a, c in zip(args, found.conversions, strict=True)]
+        self.lib.static_types.record_call(node, name, CallInfo(found.index, found.operands, found.conversions))
         return Typed(shapes.operator(name, operands, **extra), found.result)
 
     # ------------------------------------------------------------------ literals
@@ -346,6 +349,8 @@ class ExpressionTranslator:
         for a, c in zip(args, found.conversions, strict=True):
             self.note(node, a, c)
         operands = [self.apply(node, a.elm, c) for a, c in zip(args, found.conversions, strict=True)]
+        info = CallInfo(found.index, found.operands, found.conversions)
+        self.lib.static_types.record_call(node, node.name, info)
         elm: dict[str, Any] = {"type": "FunctionRef", "name": node.name}
         if alias:
             elm["libraryName"] = alias
