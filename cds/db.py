@@ -45,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from cds.audit_journal import AuditJournal
 from cds.audit_log import AuditLog
@@ -218,14 +218,24 @@ class Database:
         """Databases created before a column existed gain it: ``entry_key`` (idempotency keys,
         with its unique index) and ``criteria`` (criterion statuses; older rows stay NULL, read
         as "not recorded")."""
-        present = {c["name"] for c in inspect(self.engine).get_columns("audit")}
-        if "entry_key" not in present:
-            with self.engine.begin() as conn:
-                conn.execute(text("ALTER TABLE audit ADD COLUMN entry_key VARCHAR(32)"))
-                conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS ix_audit_entry_key ON audit (entry_key)"))
-        if "criteria" not in present:
-            with self.engine.begin() as conn:
-                conn.execute(text("ALTER TABLE audit ADD COLUMN criteria TEXT"))
+        added = [
+            ("entry_key", "VARCHAR(32)", "CREATE UNIQUE INDEX IF NOT EXISTS ix_audit_entry_key ON audit (entry_key)"),
+            ("criteria", "TEXT", None),
+        ]
+        for name, kind, index in added:
+            if name in self._audit_columns():
+                continue
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(text(f"ALTER TABLE audit ADD COLUMN {name} {kind}"))
+                    if index is not None:
+                        conn.execute(text(index))
+            except DBAPIError:  # another worker starting at the same moment added it first
+                if name not in self._audit_columns():
+                    raise
+
+    def _audit_columns(self) -> set[str]:
+        return {c["name"] for c in inspect(self.engine).get_columns("audit")}
 
     # ------------------------------------------------------------------ feedback
     def record_feedback(self, service: str, items: Iterable[dict[str, Any]]) -> int:

@@ -129,3 +129,32 @@ def test_unreadable_criteria_count_as_not_recorded() -> None:
     counted = activity.criteria_counts(rows)
     assert (counted.calls, counted.orders, counted.not_recorded) == (1, 1, 2)
     assert dict(counted.counts) == {("II.A", "unknown"): 1}
+
+
+def test_a_column_another_worker_added_meanwhile_is_no_error(
+    old_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers starting at once both find the columns missing; the one whose ALTER TABLE
+    comes second fails on the database and must still start."""
+    engine = create_engine(old_database_url)
+    looked: list[set[str]] = []
+    columns = Database._audit_columns
+
+    def stale_first(database: Database) -> set[str]:
+        found = columns(database)
+        if not looked:  # the other worker adds the columns just after this one looked
+            with engine.begin() as conn:
+                conn.execute(text("ALTER TABLE audit ADD COLUMN entry_key VARCHAR(32)"))
+                conn.execute(text("CREATE UNIQUE INDEX ix_audit_entry_key ON audit (entry_key)"))
+                conn.execute(text("ALTER TABLE audit ADD COLUMN criteria TEXT"))
+        looked.append(found)
+        return found
+
+    monkeypatch.setattr(Database, "_audit_columns", stale_first)
+    database = Database(old_database_url, journal_dir=tmp_path / "journal")
+    try:
+        assert not {"entry_key", "criteria"} & looked[0]  # it did try to add them
+        assert {"entry_key", "criteria"} <= columns(database)
+    finally:
+        database.close()
+        engine.dispose()
