@@ -98,29 +98,11 @@ def _package(orders: list[Any], coverage: Any, now: dt.datetime, base_url: str) 
 
 
 def _prepopulate(request: Any, now: dt.datetime, base_url: str) -> dict[str, Any]:
-    from cds.decision_core import merge
-    from cds.discovery import PREFETCH
-    from cds.dtr.prepopulation import Prepopulator, draft_response
-    from cds.hooks import parse_order_sign
-    from cds.prefetch import read_prefetch
+    from cds.dtr.prepopulation import Prepopulator
     from cds.questionnaire import QuestionnaireStore, canonical
     from cds.settings import get_settings
 
     settings = get_settings()
-    hook = parse_order_sign(request, "order-sign")
-    orders = [o for o in hook.orders if o.get("resourceType") == "ServiceRequest"]
-    if not orders:
-        raise ValueError("the request's draftOrders hold no ServiceRequest")
-    record = merge(read_prefetch(hook, PREFETCH).resources)
     questionnaire = QuestionnaireStore(settings.cql_dir).questionnaire(base_url)
-    values = Prepopulator(settings.cql_dir).values(
-        questionnaire, record, orders[0], orders, now, canonical(base_url)
-    )
-    return draft_response(
-        questionnaire,
-        patient=f"Patient/{hook.patient_id}",
-        coverage=None,
-        orders=[f"ServiceRequest/{orders[0].get('id')}"],
-        now=now,
-        values=values,
-    )
+    prepopulator = Prepopulator(settings.cql_dir)
+    return prepopulator.draft_for_request(questionnaire, request, now, canonical(base_url))

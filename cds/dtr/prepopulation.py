@@ -159,3 +159,30 @@ class Prepopulator:
             if define is not None:
                 values[item["linkId"]] = copy.copy(result[define])
         return values
+
+    def draft_for_request(
+        self, questionnaire: dict[str, Any], request: Any, now: dt.datetime, questionnaire_url: str
+    ) -> dict[str, Any]:
+        """The draft QuestionnaireResponse for an order-sign request's first draft
+        ServiceRequest, its record read from the prefetch as the hook reads it. Raises
+        ServiceError for a request the hook would refuse, ValueError for one without a
+        ServiceRequest, CqlRuntimeError for a record the library cannot be run on."""
+        from cds.decision_core import merge
+        from cds.discovery import PREFETCH
+        from cds.hooks import parse_order_sign
+        from cds.prefetch import read_prefetch
+
+        hook = parse_order_sign(request, "order-sign")
+        orders = [o for o in hook.orders if o.get("resourceType") == "ServiceRequest"]
+        if not orders:
+            raise ValueError("the request's draftOrders hold no ServiceRequest")
+        record = merge(read_prefetch(hook, PREFETCH).resources)
+        values = self.values(questionnaire, record, orders[0], orders, now, questionnaire_url)
+        return draft_response(
+            questionnaire,
+            patient=f"Patient/{hook.patient_id}",
+            coverage=None,
+            orders=[f"ServiceRequest/{orders[0].get('id')}"],
+            now=now,
+            values=values,
+        )

@@ -20,11 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cds.cql.errors import CqlRuntimeError
-from cds.decision_core import merge
-from cds.discovery import PREFETCH
-from cds.dtr.prepopulation import DTR, Prepopulator, draft_response, enabled, items
-from cds.hooks import parse_order_sign
-from cds.prefetch import read_prefetch
+from cds.dtr.prepopulation import DTR, Prepopulator, enabled, items
 from cds.workbench.html import slug, text
 
 ORIGIN = DTR + "information-origin"
@@ -84,23 +80,10 @@ class FormPrepopulation:
         without a ServiceRequest or a record the library cannot be run on."""
         if self._prepopulator is None:
             self._prepopulator = Prepopulator(self._cql_dir)
-        hook = parse_order_sign(request, "order-sign")
-        orders = [o for o in hook.orders if o.get("resourceType") == "ServiceRequest"]
-        if not orders:
-            raise ValueError("the case's draftOrders hold no ServiceRequest")
-        record = merge(read_prefetch(hook, PREFETCH).resources)
         try:
-            values = self._prepopulator.values(questionnaire, record, orders[0], orders, now, questionnaire["url"])
+            return self._prepopulator.draft_for_request(questionnaire, request, now, questionnaire["url"])
         except CqlRuntimeError as exc:  # the engine fails closed on data it cannot evaluate
             raise ValueError(f"the prepopulation library could not run on this record: {exc}") from None
-        return draft_response(
-            questionnaire,
-            patient=f"Patient/{hook.patient_id}",
-            coverage=None,
-            orders=[f"ServiceRequest/{orders[0].get('id')}"],
-            now=now,
-            values=values,
-        )
 
 
 def _shown(value: Any) -> str:
