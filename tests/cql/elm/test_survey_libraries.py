@@ -32,7 +32,7 @@ from cds.cql.api import library_elm, load_library
 from cds.cql.errors import CqlError
 from cds.cql.model.fhir_400 import CODE_TYPES_4_0_0
 from cds.cql.result_json import to_json
-from cds.cql.runtime.clinical import Code, CodeSystemRef, ValueSetRef
+from scripts.survey_libraries import EmptyTerminology
 from tests.oracle.test_oracle import _normalise, _same
 
 from .test_elm_differential import ROOT, SPEC_DIR, node_or_skip
@@ -72,25 +72,6 @@ LIST_OPTIONS: dict[str, tuple[str, ...]] = {
     "RespiratoryAssistDevicesPrepopulation-0.1.0": ("list_promotion",),
 }
 FLAGS = {"list_promotion": "--list-promotion", "list_demotion": "--list-demotion"}
-
-
-class EmptyTerminology:
-    """Every value set and code system exists and is empty (the survey has no expansions)."""
-
-    def has_valueset(self, url: str, version: str | None = None) -> bool:
-        return True
-
-    def has_codesystem(self, url: str, version: str | None = None) -> bool:
-        return True
-
-    def expand(self, valueset: ValueSetRef) -> list[Code]:
-        return []
-
-    def in_valueset(self, value: object, valueset: ValueSetRef) -> bool:
-        return False
-
-    def in_codesystem(self, value: object, codesystem: CodeSystemRef) -> bool:
-        return False
 
 
 def _options(stem: str) -> dict[str, bool]:
