@@ -46,6 +46,11 @@ def _orders(sign: dict[str, Any]) -> list[dict[str, Any]]:
     return [e["resource"] for e in entries or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
 
 
+def _signed(order: dict[str, Any]) -> dict[str, Any]:
+    """A draft order as it is once signed and dispatched: ``active`` (other statuses kept)."""
+    return {**order, "status": "active"} if order.get("status") == "draft" else order
+
+
 def _references(sign: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(f"{o.get('resourceType')}/{o.get('id')}" for o in _orders(sign)))
 
@@ -69,7 +74,7 @@ def request_for(hook: str, sign: dict[str, Any]) -> dict[str, Any]:
         prefetch[DISPATCHED_KEY] = {
             "resourceType": "Bundle",
             "type": "collection",
-            "entry": [{"resource": o} for o in _orders(sign)],
+            "entry": [{"resource": _signed(o)} for o in _orders(sign)],
         }
         request["prefetch"] = prefetch
     return request

@@ -158,3 +158,14 @@ def test_a_column_another_worker_added_meanwhile_is_no_error(
     finally:
         database.close()
         engine.dispose()
+
+
+def test_a_dispatched_order_is_sent_as_signed() -> None:
+    """order-dispatch follows signing: the orders it names are active, no longer drafts."""
+    sign = request_of("05-no-indication-recorded")
+    dispatch = request_for("order-dispatch", sign)
+    sent = [e["resource"] for e in dispatch["prefetch"]["dispatched"]["entry"]]
+    drafts = [e["resource"] for e in sign["context"]["draftOrders"]["entry"]]
+    assert [o["id"] for o in sent] == [o["id"] for o in drafts]
+    assert {o["status"] for o in drafts} == {"draft"} and {o["status"] for o in sent} == {"active"}
+    assert dispatch["context"]["dispatchedOrders"] == [f"{o['resourceType']}/{o['id']}" for o in drafts]
