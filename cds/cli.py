@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cds.cli_clock import clock
 from cds.cql import cli as cql_cli
 from cds.dtr import cli as dtr_cli
 from cds.pas import cli as pas_cli
@@ -126,7 +127,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from cds.settings import get_settings
 
     try:
-        now = _clock(args.now)
+        now = clock(args.now)
         body = _request_body(args.request)
         request = parse_order_sign(body, "order-sign")
     except (ServiceError, ValueError) as exc:
@@ -156,18 +157,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     for entry in result.orders:
         worst = max(worst, EXIT_BY_OUTCOME.get(entry["outcome"], 0))
     return worst
-
-
-def _clock(text: str | None) -> dt.datetime:
-    if not text:
-        return dt.datetime.now(dt.UTC)
-    try:
-        now = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"--now: {text!r} is not an ISO date-time") from None
-    if now.tzinfo is None:
-        raise ValueError(f"--now: {text!r} has no offset (write Z or +HH:MM)")
-    return now
 
 
 def _request_body(path: Path) -> dict[str, Any]:

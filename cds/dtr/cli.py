@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cds.cli_clock import clock
+
 
 def register(commands: Any) -> None:
     dtr = commands.add_parser("dtr", help="Da Vinci DTR: questionnaire package and prepopulation")
@@ -41,13 +43,7 @@ def _read(path: Path) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        now = (
-            dt.datetime.fromisoformat(args.now.replace("Z", "+00:00"))
-            if args.now
-            else dt.datetime.now(dt.UTC)
-        )
-        if now.tzinfo is None:
-            raise ValueError("--now needs a time zone offset")
+        now = clock(args.now)
         if args.dtr_command == "package":
             out = _package([_read(p) for p in args.order], _read(args.coverage), now, args.base_url)
         else:

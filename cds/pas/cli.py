@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from cds.cli_clock import clock
 
 EXIT_BY_OUTCOME = {"not-medically-necessary": 10, "documentation-needed": 11, "indeterminate": 12}
 
@@ -39,13 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from cds.settings import get_settings
 
     try:
-        now = (
-            dt.datetime.fromisoformat(args.now.replace("Z", "+00:00"))
-            if args.now
-            else dt.datetime.now(dt.UTC)
-        )
-        if now.tzinfo is None:
-            raise ValueError("--now needs a UTC offset")
+        now = clock(args.now)
         body = json.loads(args.bundle.read_text())
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
