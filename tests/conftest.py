@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +70,20 @@ def app(settings: Settings) -> Iterator[Any]:
 @pytest.fixture
 def client(app: Any) -> Client:
     return Client(app)
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Client]]:
+    """``apps(now)``: a client of the service whose clock stands at ``now`` (a case's
+    ``case.json`` moment), one app per moment shared by the module's tests."""
+    made: dict[str, Any] = {}
+
+    def get(now: str) -> Client:
+        if now not in made:
+            moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
+            made[now] = create_app(make_settings(tmp_path_factory.mktemp("apps")), clock=lambda: moment)
+        return Client(made[now])
+
+    yield get
+    for app in made.values():
+        app.state.database.close()

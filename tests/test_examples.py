@@ -6,7 +6,6 @@ be those of ``case.json``. ``UPDATE_GOLDENS=1`` rewrites ``expected.json`` (revi
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -14,31 +13,13 @@ from typing import Any
 
 import pytest
 
-from cds.app import create_app
 from cds.prefetch import resources_of
 
-from .conftest import Client, make_settings
 from .fhir_test_server import fhir_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = sorted(p.parent for p in (ROOT / "fhir-examples").glob("*/request.json"))
 UPDATE = os.environ.get("UPDATE_GOLDENS") == "1"
-_APPS: dict[str, Any] = {}
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    def get(now: str) -> Client:
-        if now not in _APPS:
-            moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
-            settings = make_settings(tmp_path_factory.mktemp("examples"))
-            _APPS[now] = create_app(settings, clock=lambda: moment)
-        return Client(_APPS[now])
-
-    yield get
-    for app in _APPS.values():
-        app.state.database.close()
-    _APPS.clear()
 
 
 def _outcomes(response: dict[str, Any]) -> dict[str, str]:

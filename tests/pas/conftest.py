@@ -3,32 +3,10 @@ decisions back as the policy's outcomes."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from cds.app import create_app
 from cds.pas.claim_response import SERVICE_LINE_NUMBER
 from cds.pas.review_action import action_code
-
-from ..conftest import Client, make_settings
-
-
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    made: dict[str, Any] = {}
-
-    def get(now: str) -> Client:
-        if now not in made:
-            moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
-            made[now] = create_app(make_settings(tmp_path_factory.mktemp("pas")), clock=lambda: moment)
-        return Client(made[now])
-
-    yield get
-    for app in made.values():
-        app.state.database.close()
 
 
 def outcomes(request_bundle: dict[str, Any], response_bundle: dict[str, Any]) -> dict[str, str]:
